@@ -1,0 +1,98 @@
+// swift-tools-version: 6.1
+// Ferry: a CSI sidecar that provisions PersistentVolumeClaims from cross-namespace
+// sources and Kopia repositories. Module map: ARCHITECTURE.md §4 (docs/ in ../shared).
+import PackageDescription
+
+/// Settings every Swift target shares (STYLE.md rule 8).
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "ferry",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ferry", targets: ["ferry"]),
+        .library(name: "Kopia", targets: ["Kopia"]),
+        .library(name: "CSI", targets: ["CSI"]),
+        .library(name: "Kube", targets: ["Kube"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // MARK: C system libraries (each with a prefixed shim header; never in products)
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // grpc deliberately without pkgConfig: its .pc chain overflows the linker command line (grpc-c.md §3.1).
+        .systemLibrary(name: "CGRPC", providers: [.apt(["libgrpc-dev"])]),
+        .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
+
+        // MARK: Shared HTTP transport (libcurl) used by Kube and by Kopia's S3 backend
+        .target(
+            name: "CurlHTTP",
+            dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+
+        // MARK: Kopia engine (Storage/ Format/ Codecs/ Content/ Objects/ Snapshots/ Restore/ Write/)
+        .target(
+            name: "Kopia",
+            dependencies: [
+                "COpenSSL", "CZstd", "CZlib", "CLZ4", "CurlHTTP",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // MARK: gRPC transport (knows nothing of CSI) and the CSI layer
+        .target(
+            name: "GRPCTransport",
+            dependencies: ["CGRPC", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "CSI",
+            dependencies: ["GRPCTransport", "CProtobufC", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+
+        // MARK: Kubernetes API client
+        .target(
+            name: "Kube",
+            dependencies: ["CurlHTTP", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+
+        // MARK: The one binary
+        .executableTarget(
+            name: "ferry",
+            dependencies: [
+                "Kopia", "CSI", "Kube",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // MARK: Test support (non-product)
+        .target(name: "KopiaTestSupport", dependencies: ["Kopia"], path: "Tests/Support/KopiaTestSupport",
+                swiftSettings: swiftSettings),
+        .target(name: "CSITestSupport", dependencies: ["CSI", "GRPCTransport"], path: "Tests/Support/CSITestSupport",
+                swiftSettings: swiftSettings),
+        .target(name: "KubeTestSupport", dependencies: ["Kube"], path: "Tests/Support/KubeTestSupport",
+                swiftSettings: swiftSettings),
+
+        // MARK: Tests
+        .testTarget(name: "KopiaTests", dependencies: ["Kopia", "KopiaTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP"], swiftSettings: swiftSettings),
+        .testTarget(name: "GRPCTransportTests", dependencies: ["GRPCTransport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CSITests", dependencies: ["CSI", "CSITestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "KubeTests", dependencies: ["Kube", "KubeTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FerryCLITests",
+            dependencies: ["ferry", "KopiaTestSupport"],
+            swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,26 @@
+// COpenSSL: OpenSSL 3 (EVP, KDF, MAC) for the Kopia codecs.
+// Shims exist for macros Swift cannot import; remove one when Swift can import its macro.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+#include <openssl/err.h>
+#include <openssl/crypto.h>
+#include <openssl/hmac.h>
+#include <openssl/md5.h>
+#include <openssl/sha.h>
+
+/// EVP_CIPHER_CTX_ctrl with GCM/AEAD tag ops, typed (the ctrl codes are plain ints, but keep call sites readable).
+static inline int copenssl_aead_set_ivlen(EVP_CIPHER_CTX *ctx, int len) {
+    return EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, len, NULL);
+}
+static inline int copenssl_aead_get_tag(EVP_CIPHER_CTX *ctx, int len, void *tag) {
+    return EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, len, tag);
+}
+static inline int copenssl_aead_set_tag(EVP_CIPHER_CTX *ctx, int len, void *tag) {
+    return EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, len, tag);
+}

@@ -1,0 +1,5 @@
+// CProtobufC: the protobuf-c runtime.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include <protobuf-c/protobuf-c.h>

@@ -1,0 +1,1 @@
+// GRPCTransport: unary gRPC over the gRPC core C API. Knows nothing of CSI.

@@ -1,0 +1,31 @@
+/// Process exit codes shared by every `ferry` command. Documented in `ferry --help`.
+enum ExitCodes {
+    /// Success.
+    static let success: Int32 = 0
+    /// A failure not covered below (I/O error, internal error).
+    static let failure: Int32 = 1
+    /// Bad command line: unknown flag, missing argument, unparseable value.
+    static let usage: Int32 = 2
+    /// The repository could not be opened: not a Kopia repository, wrong password, unsupported format.
+    static let repository: Int32 = 3
+    /// The selection matched nothing (no such snapshot, identity or path).
+    static let notFound: Int32 = 4
+    /// Data is damaged: corrupt or missing blobs or contents.
+    static let damaged: Int32 = 5
+    /// A remote peer (CSI driver, API server, S3) was unreachable or answered with an error.
+    static let unavailable: Int32 = 6
+    /// The operation completed partially (some files failed); details were printed.
+    static let partial: Int32 = 7
+
+    static let help = """
+        EXIT CODES:
+          0  success
+          1  failure not covered below (I/O, internal)
+          2  usage error (bad flag or argument)
+          3  repository cannot be opened (not a repository, wrong password, unsupported format)
+          4  nothing matched the selection (snapshot, identity, path)
+          5  damaged data (corrupt or missing blob or content)
+          6  remote peer unavailable or failed (CSI driver, API server, S3)
+          7  partial success (some items failed; see the list printed)
+        """
+}

@@ -1,0 +1,7 @@
+import ArgumentParser
+
+/// Every subcommand of `ferry`, in the order `--help` lists them. One line per command group.
+enum FerrySubcommands {
+    static let all: [any ParsableCommand.Type] = [
+    ]
+}

@@ -1,0 +1,1 @@
+// CSITestSupport: test doubles and fixtures for the tests (never in products).

@@ -1,0 +1,1 @@
+// KopiaTestSupport: test doubles and fixtures for the tests (never in products).

@@ -1,0 +1,1 @@
+// KubeTestSupport: test doubles and fixtures for the tests (never in products).
