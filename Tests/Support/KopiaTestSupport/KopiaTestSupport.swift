@@ -1,1 +1,0 @@
-// KopiaTestSupport: test doubles and fixtures for the tests (never in products).
