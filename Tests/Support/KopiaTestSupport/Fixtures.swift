@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Locates the read-only Kopia fixtures in `../shared/fixtures/kopia` (STYLE.md rule 14).
 ///
