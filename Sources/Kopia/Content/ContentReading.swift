@@ -8,4 +8,6 @@ public protocol ContentReading: Sendable {
     func content(_ id: ContentID) async throws -> [UInt8]
     /// Whether the index knows this content (deleted entries count as absent).
     func contains(_ id: ContentID) -> Bool
+    /// Every live content ID whose prefix byte is `prefix` (0 = un-prefixed), sorted. Used to find manifests (`m`).
+    func contentIDs(prefix: UInt8) -> [ContentID]
 }
