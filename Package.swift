@@ -34,6 +34,8 @@ let package = Package(
         // grpc deliberately without pkgConfig: its .pc chain overflows the linker command line (grpc-c.md §3.1).
         .systemLibrary(name: "CGRPC", providers: [.apt(["libgrpc-dev"])]),
         .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
+        // protoc-c output for proto/csi.proto, committed; regenerate with scripts/gen-proto.sh.
+        .target(name: "CCSIProto", dependencies: ["CProtobufC"]),
 
         // MARK: Shared HTTP transport (libcurl) used by Kube and by Kopia's S3 backend
         .target(
@@ -57,7 +59,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "CSI",
-            dependencies: ["GRPCTransport", "CProtobufC", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["GRPCTransport", "CCSIProto", "CProtobufC", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
 
         // MARK: Kubernetes API client

@@ -19,3 +19,177 @@
 static inline uint8_t *cgrpc_slice_start(grpc_slice *s) { return GRPC_SLICE_START_PTR(*s); }
 static inline size_t cgrpc_slice_length(grpc_slice *s) { return GRPC_SLICE_LENGTH(*s); }
 static inline uint32_t cgrpc_propagate_defaults(void) { return GRPC_PROPAGATE_DEFAULTS; }
+
+// ---------------------------------------------------------------------------------------------------------
+// Unary call batches. Every pointer a grpc_op holds must stay at a fixed address until its batch completes
+// (grpc-c.md §3.5), so the per-call state is one C struct that Swift allocates once per call, and the op
+// arrays are built here, next to the fields they point into. The op arrays themselves may be temporaries.
+// These stay as long as Ferry drives gRPC core directly.
+
+/// Client side of one unary call: what the six-op batch reads and writes.
+typedef struct cgrpc_client_call {
+    grpc_byte_buffer *send_message;
+    grpc_byte_buffer *recv_message;
+    grpc_metadata_array initial_metadata;
+    grpc_metadata_array trailing_metadata;
+    grpc_status_code status;
+    grpc_slice status_details;
+    const char *error_string;
+} cgrpc_client_call;
+
+static inline void cgrpc_client_call_init(cgrpc_client_call *c) {
+    memset(c, 0, sizeof *c);
+    grpc_metadata_array_init(&c->initial_metadata);
+    grpc_metadata_array_init(&c->trailing_metadata);
+    c->status = GRPC_STATUS_UNKNOWN;
+    c->status_details = grpc_empty_slice();
+}
+
+static inline void cgrpc_client_call_destroy(cgrpc_client_call *c) {
+    if (c->send_message) grpc_byte_buffer_destroy(c->send_message);
+    if (c->recv_message) grpc_byte_buffer_destroy(c->recv_message);
+    grpc_metadata_array_destroy(&c->initial_metadata);
+    grpc_metadata_array_destroy(&c->trailing_metadata);
+    grpc_slice_unref(c->status_details);
+    if (c->error_string) gpr_free((void *)c->error_string);
+}
+
+/// Starts SEND_INITIAL_METADATA, SEND_MESSAGE, SEND_CLOSE_FROM_CLIENT, RECV_INITIAL_METADATA, RECV_MESSAGE and
+/// RECV_STATUS_ON_CLIENT as one batch. `initial_flags` carries e.g. GRPC_INITIAL_METADATA_WAIT_FOR_READY.
+static inline grpc_call_error cgrpc_client_call_start(grpc_call *call, cgrpc_client_call *c,
+                                                      uint32_t initial_flags, void *tag) {
+    grpc_op ops[6];
+    memset(ops, 0, sizeof ops);
+    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+    ops[0].flags = initial_flags;
+    ops[0].data.send_initial_metadata.count = 0;
+    ops[1].op = GRPC_OP_SEND_MESSAGE;
+    ops[1].data.send_message.send_message = c->send_message;
+    ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+    ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+    ops[3].data.recv_initial_metadata.recv_initial_metadata = &c->initial_metadata;
+    ops[4].op = GRPC_OP_RECV_MESSAGE;
+    ops[4].data.recv_message.recv_message = &c->recv_message;
+    ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+    ops[5].data.recv_status_on_client.trailing_metadata = &c->trailing_metadata;
+    ops[5].data.recv_status_on_client.status = &c->status;
+    ops[5].data.recv_status_on_client.status_details = &c->status_details;
+    ops[5].data.recv_status_on_client.error_string = &c->error_string;
+    return grpc_call_start_batch(call, ops, 6, tag, NULL);
+}
+
+/// Server side of one unary call, from grpc_server_request_call to the status.
+typedef struct cgrpc_server_call {
+    grpc_call *call;
+    grpc_call_details details;
+    grpc_metadata_array request_metadata;
+    grpc_byte_buffer *recv_message;
+    grpc_byte_buffer *send_message;
+    int cancelled;
+} cgrpc_server_call;
+
+static inline void cgrpc_server_call_init(cgrpc_server_call *c) {
+    memset(c, 0, sizeof *c);
+    grpc_call_details_init(&c->details);
+    grpc_metadata_array_init(&c->request_metadata);
+}
+
+static inline void cgrpc_server_call_destroy(cgrpc_server_call *c) {
+    if (c->call) grpc_call_unref(c->call);
+    if (c->recv_message) grpc_byte_buffer_destroy(c->recv_message);
+    if (c->send_message) grpc_byte_buffer_destroy(c->send_message);
+    grpc_call_details_destroy(&c->details);
+    grpc_metadata_array_destroy(&c->request_metadata);
+}
+
+static inline grpc_call_error cgrpc_server_request_call(grpc_server *server, grpc_completion_queue *cq,
+                                                        cgrpc_server_call *c, void *tag) {
+    return grpc_server_request_call(server, &c->call, &c->details, &c->request_metadata, cq, cq, tag);
+}
+
+/// Batch 1: SEND_INITIAL_METADATA (empty) + RECV_MESSAGE.
+static inline grpc_call_error cgrpc_server_call_start_receive(cgrpc_server_call *c, void *tag) {
+    grpc_op ops[2];
+    memset(ops, 0, sizeof ops);
+    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+    ops[0].data.send_initial_metadata.count = 0;
+    ops[1].op = GRPC_OP_RECV_MESSAGE;
+    ops[1].data.recv_message.recv_message = &c->recv_message;
+    return grpc_call_start_batch(c->call, ops, 2, tag, NULL);
+}
+
+/// RECV_CLOSE_ON_SERVER on its own: completes when the call ends; `cancelled` is 1 after a client cancel or
+/// an expired deadline (grpc-c.md §3.10).
+static inline grpc_call_error cgrpc_server_call_watch_close(cgrpc_server_call *c, void *tag) {
+    grpc_op op;
+    memset(&op, 0, sizeof op);
+    op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+    op.data.recv_close_on_server.cancelled = &c->cancelled;
+    return grpc_call_start_batch(c->call, &op, 1, tag, NULL);
+}
+
+/// Batch 2: SEND_MESSAGE (when `c->send_message` is set) + SEND_STATUS_FROM_SERVER. grpc copies the details.
+static inline grpc_call_error cgrpc_server_call_start_reply(cgrpc_server_call *c, grpc_status_code status,
+                                                            const char *details, size_t details_length,
+                                                            void *tag) {
+    grpc_op ops[2];
+    memset(ops, 0, sizeof ops);
+    size_t n = 0;
+    if (c->send_message) {
+        ops[n].op = GRPC_OP_SEND_MESSAGE;
+        ops[n].data.send_message.send_message = c->send_message;
+        n++;
+    }
+    grpc_slice details_slice = grpc_slice_from_copied_buffer(details, details_length);
+    ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+    ops[n].data.send_status_from_server.trailing_metadata_count = 0;
+    ops[n].data.send_status_from_server.status = status;
+    ops[n].data.send_status_from_server.status_details = &details_slice;
+    n++;
+    grpc_call_error err = grpc_call_start_batch(c->call, ops, n, tag, NULL);
+    grpc_slice_unref(details_slice);
+    return err;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Byte buffers <-> contiguous bytes (grpc-c.md §3.4).
+
+/// A byte buffer holding a copy of `length` bytes at `bytes` (which may be NULL when length is 0).
+static inline grpc_byte_buffer *cgrpc_byte_buffer_copy_from(const void *bytes, size_t length) {
+    grpc_slice slice = length == 0 ? grpc_empty_slice() : grpc_slice_from_copied_buffer((const char *)bytes, length);
+    grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&slice, 1);
+    grpc_slice_unref(slice);
+    return bb;
+}
+
+/// Flattens `bb` into one slice (decompressing if needed); the caller unrefs it. Returns 0 on failure.
+static inline int cgrpc_byte_buffer_flatten(grpc_byte_buffer *bb, grpc_slice *out) {
+    grpc_byte_buffer_reader reader;
+    if (!grpc_byte_buffer_reader_init(&reader, bb)) return 0;
+    *out = grpc_byte_buffer_reader_readall(&reader);
+    grpc_byte_buffer_reader_destroy(&reader);
+    return 1;
+}
+
+/// One integer channel argument; `key` must outlive the grpc_*_create call it is passed to.
+static inline grpc_arg cgrpc_integer_arg(const char *key, int value) {
+    grpc_arg arg;
+    memset(&arg, 0, sizeof arg);
+    arg.type = GRPC_ARG_INTEGER;
+    arg.key = (char *)key;
+    arg.value.integer = value;
+    return arg;
+}
+
+/// gpr_timespec for "now + micros" on the monotonic clock, the clock gRPC deadlines travel in.
+static inline gpr_timespec cgrpc_deadline_after_micros(int64_t micros) {
+    return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_micros(micros, GPR_TIMESPAN));
+}
+
+/// Microseconds from now until `deadline`; INT64_MAX for an infinite deadline. Negative when already past.
+static inline int64_t cgrpc_micros_until(gpr_timespec deadline) {
+    if (gpr_time_cmp(deadline, gpr_inf_future(deadline.clock_type)) == 0) return INT64_MAX;
+    gpr_timespec now = gpr_now(deadline.clock_type);
+    gpr_timespec left = gpr_time_sub(deadline, now);
+    return left.tv_sec * 1000000 + left.tv_nsec / 1000;
+}

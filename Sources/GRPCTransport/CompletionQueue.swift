@@ -1,0 +1,95 @@
+internal import CGRPC
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
+
+/// The work to run when one completion-queue tag completes. Passed to gRPC as a retained `Unmanaged` pointer
+/// and released exactly once: on the queue thread when the event arrives, or by ``cancel(_:)`` when the batch
+/// that would have delivered it was never started.
+final class CompletionTag {
+    private let body: (Bool) -> Void
+    private init(_ body: @escaping (Bool) -> Void) { self.body = body }
+
+    /// A retained tag; it must reach gRPC (and so the queue) or be handed to ``cancel(_:)``.
+    static func make(_ body: @escaping (Bool) -> Void) -> UnsafeMutableRawPointer {
+        Unmanaged.passRetained(CompletionTag(body)).toOpaque()
+    }
+
+    /// Releases a tag whose batch was not started.
+    static func cancel(_ tag: UnsafeMutableRawPointer) {
+        Unmanaged<CompletionTag>.fromOpaque(tag).release()
+    }
+
+    /// Runs and releases a tag delivered by the queue.
+    static func complete(_ tag: UnsafeMutableRawPointer, success: Bool) {
+        Unmanaged<CompletionTag>.fromOpaque(tag).takeRetainedValue().body(success)
+    }
+}
+
+/// A gRPC completion queue with its one dedicated OS thread (grpc-c.md §3.6).
+///
+/// The thread blocks in `grpc_completion_queue_next` — never a cooperative-pool thread — and runs each tag's
+/// closure, which resumes continuations or starts tasks and must not block. ``shutdownAndJoin()`` shuts the
+/// queue down, lets the thread drain every outstanding event, and joins it; `deinit` then destroys the queue.
+///
+/// `@unchecked Sendable`: `raw` is immutable and gRPC's queue functions are thread-safe; `thread` is written
+/// once in `init` and read only by `shutdownAndJoin`, which its owner calls once.
+final class CompletionQueue: @unchecked Sendable {
+    let raw: OpaquePointer
+    private var thread: pthread_t
+    private var joined = false
+
+    init(name: String) {
+        raw = grpc_completion_queue_create_for_next(nil)
+        thread = pthread_t()
+        let context = Unmanaged.passRetained(QueueLoop(queue: SendablePointer(raw: raw), name: name)).toOpaque()
+        let rc = pthread_create(&thread, nil, { arg in
+            guard let arg else { return nil }
+            let loop = Unmanaged<QueueLoop>.fromOpaque(arg).takeRetainedValue()
+            loop.run()
+            return nil
+        }, context)
+        // No input reaches this: failing to create one thread means the process is out of resources.
+        precondition(rc == 0, "pthread_create failed for the gRPC completion queue: \(rc)")
+    }
+
+    /// Shuts the queue down and waits until its thread has delivered every outstanding event and exited.
+    /// Call once, after every server and call using the queue has been shut down or destroyed.
+    func shutdownAndJoin() {
+        guard !joined else { return }
+        joined = true
+        grpc_completion_queue_shutdown(raw)
+        pthread_join(thread, nil)
+    }
+
+    deinit {
+        shutdownAndJoin()
+        grpc_completion_queue_destroy(raw)
+    }
+}
+
+/// The body of the completion-queue thread.
+private final class QueueLoop {
+    let queue: SendablePointer
+    let name: String
+    init(queue: SendablePointer, name: String) {
+        self.queue = queue
+        self.name = name
+    }
+
+    func run() {
+        while true {
+            let event = grpc_completion_queue_next(queue.raw, gpr_inf_future(GPR_CLOCK_REALTIME), nil)
+            switch event.type {
+            case GRPC_QUEUE_SHUTDOWN:
+                return
+            case GRPC_OP_COMPLETE:
+                if let tag = event.tag { CompletionTag.complete(tag, success: event.success != 0) }
+            default:
+                continue
+            }
+        }
+    }
+}

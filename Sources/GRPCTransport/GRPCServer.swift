@@ -1,0 +1,181 @@
+internal import CGRPC
+public import Logging
+import Synchronization
+
+/// A unary gRPC server on a Unix socket, routing by full method path.
+///
+/// Created listening. Unknown methods get UNIMPLEMENTED; each accepted call runs its handler in its own task.
+/// ``shutdown(gracePeriod:)`` must be called exactly once before the last reference goes: it stops accepting,
+/// lets in-flight calls finish for the grace period, then cancels the rest, waits for every handler task to
+/// return, and releases all gRPC resources.
+public final class GRPCServer: Sendable {
+    /// The normalised address, `unix:///path`.
+    public let address: String
+    private let core: ServerCore
+
+    /// Binds, starts and begins accepting calls.
+    /// - Parameter handlers: handlers by full method path (`/package.Service/Method`).
+    /// - Throws: ``GRPCTransportError`` `.invalidAddress` or `.bindFailed`.
+    public init(
+        configuration: ServerConfiguration, handlers: [String: UnaryHandler], logger: Logger
+    ) throws(GRPCTransportError) {
+        let normalized = try normalizedUnixAddress(configuration.address)
+        GRPCLibrary.retain()
+        var args = ChannelArguments()
+        args.set(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, configuration.maxReceiveMessageBytes)
+        args.set(GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, configuration.maxSendMessageBytes ?? -1)
+        let server = args.withChannelArgs { grpc_server_create($0, nil) }
+        guard let server else {
+            GRPCLibrary.release()
+            throw GRPCTransportError(.bindFailed, "grpc_server_create failed", address: normalized)
+        }
+        let queue = CompletionQueue(name: "ferry-grpc-srv")
+        grpc_server_register_completion_queue(server, queue.raw, nil)
+        let creds = grpc_insecure_server_credentials_create()
+        let bound = grpc_server_add_http2_port(server, normalized, creds)
+        grpc_server_credentials_release(creds)
+        guard bound != 0 else {
+            grpc_server_destroy(server)
+            queue.shutdownAndJoin()
+            GRPCLibrary.release()
+            throw GRPCTransportError(
+                .bindFailed, "cannot listen (does the directory exist and is it writable?)", address: normalized)
+        }
+        grpc_server_start(server)
+        self.address = normalized
+        self.core = ServerCore(
+            server: SendablePointer(raw: server), queue: queue, handlers: handlers, logger: logger)
+        for _ in 0..<max(1, configuration.pendingAccepts) { core.accept() }
+        logger.debug("grpc server listening", metadata: ["grpc.address": "\(normalized)"])
+    }
+
+    /// Number of calls accepted and not yet finished (handler returned and status sent).
+    public var inFlightCalls: Int { core.inFlight }
+
+    /// Graceful shutdown: stop accepting new calls, let in-flight calls finish for `gracePeriod`, then cancel
+    /// those still running (their handler tasks see cancellation) and wait for every handler to return.
+    /// Afterwards the socket file is gone and all gRPC resources are released. Call once.
+    public func shutdown(gracePeriod: Duration = .seconds(5)) async {
+        await core.shutdown(gracePeriod: gracePeriod)
+    }
+}
+
+/// The state shared by the server and its calls.
+/// `@unchecked Sendable`: `server` and `queue` are immutable handles to thread-safe gRPC objects; the mutable
+/// state is in `state` (a Mutex), touched from the queue thread and from handler tasks.
+final class ServerCore: @unchecked Sendable {
+    let server: SendablePointer
+    let queue: CompletionQueue
+    let handlers: [String: UnaryHandler]
+    let logger: Logger
+    private let state = Mutex(State())
+
+    private struct State {
+        var inFlight = 0
+        var shuttingDown = false
+        var finished = false
+        var drainWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    init(server: SendablePointer, queue: CompletionQueue, handlers: [String: UnaryHandler], logger: Logger) {
+        self.server = server
+        self.queue = queue
+        self.handlers = handlers
+        self.logger = logger
+    }
+
+    var inFlight: Int { state.withLock { $0.inFlight } }
+
+    /// Posts one `grpc_server_request_call`. Called at start and on every accepted call (queue thread).
+    func accept() {
+        guard !state.withLock({ $0.shuttingDown }) else { return }
+        let call = ServerCall(core: self)
+        let tag = CompletionTag.make { success in
+            if success {
+                self.accept()
+                self.callStarted()
+                call.begin()
+            } else {
+                call.release()  // the server is shutting down; the slot was never used
+            }
+        }
+        let error = cgrpc_server_request_call(server.raw, queue.raw, call.raw, tag)
+        if error != GRPC_CALL_OK {
+            CompletionTag.cancel(tag)
+            call.release()
+            logger.error("grpc_server_request_call failed", metadata: ["grpc.error": "\(error.rawValue)"])
+        }
+    }
+
+    private func callStarted() { state.withLock { $0.inFlight += 1 } }
+
+    /// A call is completely finished: its handler returned and every batch completed.
+    func callFinished() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.inFlight -= 1
+            guard state.inFlight == 0, state.shuttingDown else { return [] }
+            defer { state.drainWaiters = [] }
+            return state.drainWaiters
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    func shutdown(gracePeriod: Duration) async {
+        let first = state.withLock { state -> Bool in
+            defer { state.shuttingDown = true }
+            return !state.shuttingDown
+        }
+        guard first else { return }
+        // 1. Stop accepting; the tag fires once no call is being serviced any more.
+        let notified = OneShot()
+        grpc_server_shutdown_and_notify(server.raw, queue.raw, CompletionTag.make { _ in notified.signal() })
+        // 2. After the grace period, cancel whatever still runs (handlers see task cancellation).
+        let server = self.server
+        let timer = Task {
+            try await Task.sleep(for: gracePeriod)
+            grpc_server_cancel_all_calls(server.raw)
+        }
+        await notified.wait()
+        timer.cancel()
+        _ = await timer.result
+        // 3. Wait until every handler task returned and every call was released.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { state -> Bool in
+                if state.inFlight == 0 { return true }
+                state.drainWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+        // 4. Release gRPC: the server, then the queue (its thread delivers any leftover accept tags), then grpc.
+        grpc_server_destroy(server.raw)
+        queue.shutdownAndJoin()
+        state.withLock { $0.finished = true }
+        GRPCLibrary.release()
+        logger.debug("grpc server stopped")
+    }
+}
+
+/// A one-time signal that any number of tasks can await.
+final class OneShot: Sendable {
+    private let state = Mutex<(signalled: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func signal() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.signalled = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let signalled = state.withLock { state -> Bool in
+                if !state.signalled { state.waiters.append(continuation) }
+                return state.signalled
+            }
+            if signalled { continuation.resume() }
+        }
+    }
+}

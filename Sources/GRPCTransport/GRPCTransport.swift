@@ -1,1 +1,0 @@
-// GRPCTransport: unary gRPC over the gRPC core C API. Knows nothing of CSI.
