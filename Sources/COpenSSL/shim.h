@@ -24,3 +24,13 @@ static inline int copenssl_aead_get_tag(EVP_CIPHER_CTX *ctx, int len, void *tag)
 static inline int copenssl_aead_set_tag(EVP_CIPHER_CTX *ctx, int len, void *tag) {
     return EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, len, tag);
 }
+
+/// OSSL_PARAM constructors keyed by the *_PARAM_* string macros, which Swift imports only as Swift strings
+/// (it needs stable C strings). Remove when the call sites build the key strings themselves.
+static inline OSSL_PARAM copenssl_param_mac_size(size_t *value) {
+    return OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, value);
+}
+static inline OSSL_PARAM copenssl_param_mac_digest(const char *name) {
+    return OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)name, 0);
+}
+static inline OSSL_PARAM copenssl_param_end(void) { return OSSL_PARAM_construct_end(); }
