@@ -83,12 +83,16 @@ let package = Package(
                 swiftSettings: swiftSettings),
         .target(name: "CSITestSupport", dependencies: ["CSI", "GRPCTransport"], path: "Tests/Support/CSITestSupport",
                 swiftSettings: swiftSettings),
-        .target(name: "KubeTestSupport", dependencies: ["Kube"], path: "Tests/Support/KubeTestSupport",
+        .target(name: "CTestTLS", path: "Tests/Support/CTestTLS",
+                linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        .target(name: "HTTPTestSupport", dependencies: ["CTestTLS"], path: "Tests/Support/HTTPTestSupport",
+                swiftSettings: swiftSettings),
+        .target(name: "KubeTestSupport", dependencies: ["Kube", "HTTPTestSupport"], path: "Tests/Support/KubeTestSupport",
                 swiftSettings: swiftSettings),
 
         // MARK: Tests
         .testTarget(name: "KopiaTests", dependencies: ["Kopia", "KopiaTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP"], swiftSettings: swiftSettings),
+        .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "HTTPTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "GRPCTransportTests", dependencies: ["GRPCTransport"], swiftSettings: swiftSettings),
         .testTarget(name: "CSITests", dependencies: ["CSI", "CSITestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "KubeTestSupport"], swiftSettings: swiftSettings),

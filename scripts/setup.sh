@@ -8,6 +8,7 @@ apt_packages=(
   pkg-config
   libssl-dev zlib1g-dev libzstd-dev liblz4-dev      # Kopia codecs
   libcurl4-openssl-dev                              # Kubernetes API and S3
+  openssl                                           # test certificates for the loopback HTTPS servers
   libgrpc-dev libprotobuf-c-dev protobuf-c-compiler # CSI over gRPC core + protobuf-c
   protobuf-compiler libprotobuf-dev                 # descriptor checks, well-known types
   restic                                            # benchmark peer

@@ -29,3 +29,17 @@ static inline CURLcode ccurl_getinfo_double(CURL *h, CURLINFO i, double *v) { re
 static inline CURLMcode ccurl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
 static inline CURLSHcode ccurl_share_setopt_long(CURLSH *s, CURLSHoption o, long v) { return curl_share_setopt(s, o, v); }
 static inline unsigned int ccurl_version_now(void) { return CURLVERSION_NOW; }
+
+// Blob options (CURLOPT_CAINFO_BLOB, CURLOPT_SSLCERT_BLOB, CURLOPT_SSLKEY_BLOB) take a struct by pointer; the shim
+// builds it with CURL_BLOB_COPY so libcurl owns a copy and the caller's buffer may go away after the call.
+static inline CURLcode ccurl_setopt_blob(CURL *h, CURLoption o, const void *data, size_t len) {
+    struct curl_blob b;
+    b.data = (void *)data;
+    b.len = len;
+    b.flags = CURL_BLOB_COPY;
+    return curl_easy_setopt(h, o, &b);
+}
+// Macros Swift cannot import (casts / bit-or expressions).
+static inline size_t ccurl_writefunc_pause(void) { return CURL_WRITEFUNC_PAUSE; }
+static inline long ccurl_global_default(void) { return CURL_GLOBAL_DEFAULT; }
+static inline long ccurl_pause_cont(void) { return CURLPAUSE_CONT; }

@@ -1,0 +1,98 @@
+internal import CCurl
+import Foundation
+import Synchronization
+
+/// The one thread that drives a libcurl multi handle for an ``HTTPClient``.
+///
+/// Protocol: callers `submit` or `cancel` transfers through a locked inbox and wake the thread with
+/// `curl_multi_wakeup` (thread-safe). The thread alone touches the multi handle, the easy handles after submit, and
+/// resumes every continuation. It never runs Swift concurrency work, so slow I/O never blocks the cooperative pool.
+final class CurlMultiLoop: @unchecked Sendable {  // @unchecked: `multi`/`active` confined to the loop thread
+    private struct Inbox {
+        var adds: [CurlTransfer] = []
+        var cancels: [CurlTransfer] = []
+        var shuttingDown = false
+    }
+
+    private let multi: UnsafeMutableRawPointer
+    private let inbox = Mutex(Inbox())
+    private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+
+    init(configuration: HTTPClientConfiguration) throws(HTTPError) {
+        CurlGlobal.initialize()
+        guard let multi = curl_multi_init() else { throw HTTPError(.transport, "curl_multi_init failed") }
+        self.multi = multi
+        _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, configuration.maxConnectionsPerHost)
+        _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, max(1, configuration.maxCachedConnections))
+        _ = ccurl_multi_setopt_long(multi, CURLMOPT_PIPELINING, 2 /* CURLPIPE_MULTIPLEX */)
+        let thread = Thread { [self] in self.run() }
+        thread.name = "ferry-curl"
+        thread.start()
+    }
+
+    deinit { curl_multi_cleanup(multi) }
+
+    /// Queues a transfer. Returns false if the loop is shutting down (the transfer was not taken).
+    func submit(_ transfer: CurlTransfer) -> Bool {
+        let ok = inbox.withLock { box -> Bool in
+            guard !box.shuttingDown else { return false }
+            box.adds.append(transfer)
+            return true
+        }
+        if ok { curl_multi_wakeup(multi) }
+        return ok
+    }
+
+    /// Requests cancellation; idempotent, safe before submit and after completion.
+    func cancel(_ transfer: CurlTransfer) {
+        transfer.cancelRequested.store(true, ordering: .sequentiallyConsistent)
+        inbox.withLock { $0.cancels.append(transfer) }
+        curl_multi_wakeup(multi)
+    }
+
+    /// Fails every transfer in flight with `.shutdown` and stops the thread. Idempotent.
+    func shutdown() {
+        inbox.withLock { $0.shuttingDown = true }
+        curl_multi_wakeup(multi)
+    }
+
+    private func run() {
+        while true {
+            let (adds, cancels, stop) = inbox.withLock { box in
+                defer { box.adds = []; box.cancels = [] }
+                return (box.adds, box.cancels, box.shuttingDown)
+            }
+            for t in adds {
+                if t.cancelRequested.load(ordering: .sequentiallyConsistent) {
+                    t.fail(HTTPError(.cancelled, "cancelled", url: t.redactedURL))
+                } else if curl_multi_add_handle(multi, t.easy) == CURLM_OK {
+                    active[t.easy] = t
+                } else {
+                    t.fail(HTTPError(.transport, "curl_multi_add_handle failed", url: t.redactedURL))
+                }
+            }
+            for t in cancels where active.removeValue(forKey: t.easy) != nil {
+                curl_multi_remove_handle(multi, t.easy)
+                t.fail(HTTPError(.cancelled, "cancelled", url: t.redactedURL))
+            }
+            if stop {
+                for t in active.values {
+                    curl_multi_remove_handle(multi, t.easy)
+                    t.fail(HTTPError(.shutdown, "HTTP client shut down", url: t.redactedURL))
+                }
+                active = [:]
+                return
+            }
+            var running: Int32 = 0
+            curl_multi_perform(multi, &running)
+            var left: Int32 = 0
+            while let msg = curl_multi_info_read(multi, &left) {
+                guard msg.pointee.msg == CURLMSG_DONE, let easy = msg.pointee.easy_handle else { continue }
+                let result = msg.pointee.data.result
+                curl_multi_remove_handle(multi, easy)
+                active.removeValue(forKey: easy)?.complete(result)
+            }
+            curl_multi_poll(multi, nil, 0, 1000, nil)
+        }
+    }
+}
