@@ -81,7 +81,7 @@ let package = Package(
         // MARK: Test support (non-product)
         .target(name: "KopiaTestSupport", dependencies: ["Kopia"], path: "Tests/Support/KopiaTestSupport",
                 swiftSettings: swiftSettings),
-        .target(name: "CSITestSupport", dependencies: ["CSI", "GRPCTransport"], path: "Tests/Support/CSITestSupport",
+        .target(name: "CSITestSupport", dependencies: ["CSI", "GRPCTransport", .product(name: "Logging", package: "swift-log")], path: "Tests/Support/CSITestSupport",
                 swiftSettings: swiftSettings),
         .target(name: "CTestTLS", path: "Tests/Support/CTestTLS",
                 linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
@@ -93,8 +93,15 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "KopiaTests", dependencies: ["Kopia", "KopiaTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "HTTPTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "GRPCTransportTests", dependencies: ["GRPCTransport"], swiftSettings: swiftSettings),
-        .testTarget(name: "CSITests", dependencies: ["CSI", "CSITestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "GRPCTransportTests",
+            dependencies: ["GRPCTransport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CSITests",
+            dependencies: ["CSI", "CSITestSupport", "GRPCTransport", .product(name: "Logging", package: "swift-log")],
+            exclude: ["Scripts"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "KubeTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "FerryCLITests",

@@ -1,1 +1,0 @@
-// CSITestSupport: test doubles and fixtures for the tests (never in products).
