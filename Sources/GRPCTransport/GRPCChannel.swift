@@ -71,7 +71,8 @@ public final class GRPCChannel: Sendable {
         args.set(GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, configuration.maxSendMessageBytes ?? -1)
         let initialBackoff = Int(configuration.initialReconnectBackoff / .milliseconds(1))
         args.set(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, initialBackoff)
-        args.set(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, initialBackoff)
+        // Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: gRPC core also uses it as the connect-attempt timeout, and a
+        // small value makes connections fail ("timed out before receiving SETTINGS frame") on a loaded machine.
         args.set(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, Int(configuration.maxReconnectBackoff / .milliseconds(1)))
         let creds = grpc_insecure_credentials_create()
         let raw = args.withChannelArgs { grpc_channel_create(normalized, creds, $0) }
