@@ -23,6 +23,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // MARK: C system libraries (each with a prefixed shim header; never in products)
@@ -65,7 +66,7 @@ let package = Package(
         // MARK: Kubernetes API client
         .target(
             name: "Kube",
-            dependencies: ["CurlHTTP", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CurlHTTP", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings),
 
         // MARK: The one binary
@@ -102,7 +103,8 @@ let package = Package(
             dependencies: ["CSI", "CSITestSupport", "GRPCTransport", .product(name: "Logging", package: "swift-log")],
             exclude: ["Scripts"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "KubeTests", dependencies: ["Kube", "KubeTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "KubeTests", dependencies: ["Kube", "KubeTestSupport", "CurlHTTP", "HTTPTestSupport"],
+                    swiftSettings: swiftSettings),
         .testTarget(
             name: "FerryCLITests",
             dependencies: ["ferry", "KopiaTestSupport"],

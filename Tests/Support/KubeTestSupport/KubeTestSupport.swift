@@ -1,1 +1,0 @@
-// KubeTestSupport: test doubles and fixtures for the tests (never in products).
