@@ -16,37 +16,8 @@
 /// when any length is ≥ 16 MiB — exactly Kopia's choice, so Kopia-written and Ferry-written indexes of the same
 /// entries are byte-identical up to the random tail.
 public enum IndexV2Encoder {
-    /// One index entry as the writer knows it.
-    public struct Entry: Sendable, Hashable {
-        public var contentID: ContentID
-        public var packBlobID: String
-        public var packOffset: UInt32
-        public var packedLength: UInt32
-        public var originalLength: UInt32
-        public var timestampSeconds: Int64
-        public var deleted: Bool
-        /// The content format version; Kopia writes the repository format version (3 in the fixtures).
-        public var formatVersion: UInt8
-        public var compressionHeaderID: UInt32
-        public var encryptionKeyID: UInt8
-
-        public init(
-            contentID: ContentID, packBlobID: String, packOffset: UInt32, packedLength: UInt32, originalLength: UInt32,
-            timestampSeconds: Int64, deleted: Bool = false, formatVersion: UInt8, compressionHeaderID: UInt32,
-            encryptionKeyID: UInt8 = 0
-        ) {
-            self.contentID = contentID
-            self.packBlobID = packBlobID
-            self.packOffset = packOffset
-            self.packedLength = packedLength
-            self.originalLength = originalLength
-            self.timestampSeconds = timestampSeconds
-            self.deleted = deleted
-            self.formatVersion = formatVersion
-            self.compressionHeaderID = compressionHeaderID
-            self.encryptionKeyID = encryptionKeyID
-        }
-    }
+    /// One index entry: the reader's ``ContentInfo``.
+    public typealias Entry = ContentInfo
 
     private struct Format: Hashable {
         var compression: UInt32
