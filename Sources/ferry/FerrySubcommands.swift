@@ -3,5 +3,6 @@ import ArgumentParser
 /// Every subcommand of `ferry`, in the order `--help` lists them. One line per command group.
 enum FerrySubcommands {
     static let all: [any ParsableCommand.Type] = [
+        KubeCommand.self,
     ]
 }

@@ -157,3 +157,14 @@ struct KubeConfigTests {
         #expect(throws: KubeError.self) { _ = try KubeConfig.inCluster(environment: [:]) }
     }
 }
+
+struct AccessReviewTests {
+    @Test func canIReflectsTheServersRules() async throws {
+        let f = try Fixture()
+        f.server.deny(.init(user: "admin", verb: "create", resource: "pods", namespace: "ferry"))
+        #expect(try await f.client.canI("create", group: "", resource: "pods", namespace: "default").allowed)
+        let denied = try await f.client.canI("create", group: "", resource: "pods", namespace: "ferry")
+        #expect(!denied.allowed)
+        #expect(denied.reason != nil)
+    }
+}
