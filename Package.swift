@@ -79,6 +79,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // MARK: Benchmarks (Benchmarks/bench-*.sh; not products)
+        .executableTarget(
+            name: "kopia-index-bench",
+            dependencies: ["Kopia", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/KopiaIndexBench",
+            swiftSettings: swiftSettings),
+
         // MARK: Test support (non-product)
         .target(name: "KopiaTestSupport", dependencies: ["Kopia"], path: "Tests/Support/KopiaTestSupport",
                 swiftSettings: swiftSettings),

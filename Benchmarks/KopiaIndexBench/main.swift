@@ -1,0 +1,87 @@
+// kopia-index-bench: measures opening a repository's content index (kopia-format.md §8, §13), for
+// `/usr/bin/time -v` (peak RSS). Not a test: it asserts nothing about time (STYLE.md rule 15).
+//
+//   kopia-index-bench load <repository dir> [password]
+//       opens the format (scrypt) and loads the index; prints entries, index blobs and the load time.
+//   kopia-index-bench generate <new dir> <entries> [index blobs] [fixture dir]
+//       writes a repository whose format blob is copied from a fixture (password `fixture-password`) and whose
+//       `xn0_` index blobs hold <entries> random 16-byte-hash entries over 1000 packs (no pack data).
+import Foundation
+import Kopia
+import Logging
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    exit(2)
+}
+
+func seconds(since start: ContinuousClock.Instant) -> Double {
+    let d = ContinuousClock.now - start
+    return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+}
+
+let args = CommandLine.arguments
+guard args.count >= 3 else { fail("usage: kopia-index-bench load <dir> [password] | generate <dir> <entries> [blobs] [fixture]") }
+
+switch args[1] {
+case "load":
+    let password = args.count > 3 ? args[3] : "fixture-password"
+    let storage = try FilesystemStorage(root: args[2])
+    var start = ContinuousClock.now
+    let format = try await RepositoryFormat.open(storage: storage, password: password)
+    let formatSeconds = seconds(since: start)
+    start = ContinuousClock.now
+    let manager = try await ContentManager.open(storage: storage, format: format, logger: Logger(label: "bench"))
+    let loadSeconds = seconds(since: start)
+    // One lookup per entry, to show lookups are cheap once loaded.
+    start = ContinuousClock.now
+    var found = 0
+    for prefix in [UInt8(0), UInt8(ascii: "k"), UInt8(ascii: "m"), UInt8(ascii: "x")] {
+        for id in manager.contentIDs(prefix: prefix) where manager.info(id) != nil { found += 1 }
+    }
+    let lookupSeconds = seconds(since: start)
+    print("index blobs: \(manager.indexBlobs.count), entries: \(manager.entryCount), live looked up: \(found)")
+    print(String(format: "format open (scrypt): %.3f s, index load: %.3f s, lookups: %.3f s", formatSeconds, loadSeconds,
+                 lookupSeconds))
+
+case "generate":
+    guard args.count >= 4, let entries = Int(args[3]), entries > 0 else { fail("generate needs <dir> <entries>") }
+    let blobs = args.count > 4 ? max(Int(args[4]) ?? 4, 1) : 4
+    let fixture = args.count > 5 ? args[5]
+        : URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/fixtures/kopia/fs-default").path
+    let fm = FileManager.default
+    try fm.createDirectory(atPath: args[2], withIntermediateDirectories: true)
+    for name in [".shards", "kopia.repository.f", "kopia.blobcfg.f"] {
+        try? fm.removeItem(atPath: args[2] + "/" + name)
+        try fm.copyItem(atPath: fixture + "/" + name, toPath: args[2] + "/" + name)
+    }
+    let storage = try FilesystemStorage(root: args[2])
+    let format = try await RepositoryFormat.open(storage: storage, password: "fixture-password")
+    var rng = SystemRandomNumberGenerator()
+    let packs = (0..<1000).map { _ in "p" + Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }) + "-s0123456789abcdef147" }
+    let perBlob = (entries + blobs - 1) / blobs
+    var written = 0
+    for b in 0..<blobs {
+        let n = min(perBlob, entries - written)
+        guard n > 0 else { break }
+        var batch: [IndexV2Encoder.Entry] = []
+        batch.reserveCapacity(n)
+        for i in 0..<n {
+            let hash = (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            batch.append(IndexV2Encoder.Entry(
+                contentID: ContentID(prefix: i % 50 == 0 ? UInt8(ascii: "k") : 0, hash: hash),
+                packBlobID: packs[Int.random(in: 0..<packs.count, using: &rng)], packOffset: UInt32(32 + i % 100_000 * 64),
+                packedLength: 4_000_028, originalLength: 4_000_000, timestampSeconds: 1_795_218_745,
+                formatVersion: 2, compressionHeaderID: i % 3 == 0 ? 0x1101 : 0))
+        }
+        let plain = try IndexV2Encoder.encode(batch)
+        let id = "xn0_" + Hex.encode(format.hasher.hash(plain)) + "-s\(String(format: "%016x", b))147-c1"
+        try await storage.write(id, try format.cipher.encrypt(plain, iv: try ContentCipher.blobIV(forBlobID: id)))
+        written += n
+    }
+    print("wrote \(written) entries in \(blobs) index blobs to \(args[2])")
+
+default:
+    fail("unknown command \(args[1])")
+}
