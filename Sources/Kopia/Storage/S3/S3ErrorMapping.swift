@@ -1,3 +1,5 @@
+internal import CurlHTTP
+
 /// The one place that decides what an S3 response means: success, retry, follow a region hint, or a specific
 /// `KopiaError` (STYLE.md rule 5: status mapping in one place, decisions on typed codes, never on message text).
 enum S3ErrorMapping {
@@ -87,6 +89,35 @@ enum S3ErrorMapping {
             return KopiaError(.storageFailure,
                               "S3 \(e.operation.rawValue) failed at \(server): \(e)" + (retriesExhausted ? " (gave up after retries)" : ""),
                               retry: transient ? .transient : .permanent, blobID: blobID, cause: e)
+        }
+    }
+}
+
+extension S3ErrorMapping {
+    /// A transport failure (no HTTP response) as a `KopiaError`: TLS failures name the endpoint and the CA in use.
+    static func transportError(_ error: HTTPError, operation: S3ServiceError.Operation, blobID: String?,
+                               context c: Context, caFile: String?, attempts: Int) -> KopiaError {
+        let server = "\(c.endpoint)"
+        let tries = attempts > 1 ? " (after \(attempts) attempts)" : ""
+        switch error.code {
+        case .tls:
+            let ca = caFile.map { "CA bundle \($0)" } ?? "the system CA bundle"
+            return KopiaError(.storageFailure,
+                              "TLS failure talking to S3 endpoint \(server), verifying with \(ca): \(error.message); set --s3-ca-file or AWS_CA_BUNDLE to the CA that signed the endpoint's certificate",
+                              blobID: blobID, path: caFile, cause: error)
+        case .connectionRefused:
+            return KopiaError(.storageFailure, "cannot connect to S3 endpoint \(server): connection refused\(tries)",
+                              retry: .transient, blobID: blobID, cause: error)
+        case .dns:
+            return KopiaError(.storageFailure, "cannot resolve the S3 endpoint host \(c.endpoint.host)\(tries)",
+                              retry: .transient, blobID: blobID, cause: error)
+        case .timeout:
+            return KopiaError(.storageFailure, "S3 \(operation.rawValue) to \(server) timed out\(tries)",
+                              retry: .transient, blobID: blobID, cause: error)
+        default:
+            return KopiaError(.storageFailure,
+                              "S3 \(operation.rawValue) to \(server) failed: \(error.code): \(error.message)\(tries)",
+                              retry: error.retry == .transient ? .transient : .permanent, blobID: blobID, cause: error)
         }
     }
 }
