@@ -17,7 +17,7 @@ struct StorageUnderTest: Sendable, CustomTestStringConvertible {
                                           filesystem(ShardingParameters(defaultShards: [2], overrides: [
                                               .init(prefix: "p", shards: [1, 1, 1]),
                                           ]), "filesystem with overrides"),
-                                          inMemory, faultyPassThrough]
+                                          inMemory, faultyPassThrough, s3]
 
     static func filesystem(_ sharding: ShardingParameters, _ name: String) -> StorageUnderTest {
         StorageUnderTest(name: name) {
@@ -28,6 +28,15 @@ struct StorageUnderTest: Sendable, CustomTestStringConvertible {
 
     static let inMemory = StorageUnderTest(name: "in-memory") { (InMemoryStorage(), {}) }
     static let faultyPassThrough = StorageUnderTest(name: "faulty (no faults)") { (FaultyStorage(InMemoryStorage()), {}) }
+
+    /// S3Storage against the shared authenticated moto server, one fresh bucket per test.
+    static let s3 = StorageUnderTest(name: "s3 (moto)") {
+        let server = try await MotoServer.shared()
+        let bucket = "conformance-" + UUID().uuidString.lowercased().prefix(18)
+        try await server.createBucket(bucket)
+        let storage = try S3StorageMotoTests.storage(server, bucket: bucket)
+        return (storage, {})
+    }
 }
 
 /// A temporary directory removed by `remove()`.

@@ -58,6 +58,9 @@ enum S3ErrorMapping {
             return KopiaError(.blobNotFound,
                               "blob not found in \(c.location) (key \(key ?? "")\(e.code.map { ", \($0)" } ?? ""))",
                               blobID: blobID, cause: e)
+        case (416, _):
+            return KopiaError(.truncatedData, "range starts beyond the end of the blob in \(c.location)",
+                              blobID: blobID, cause: e)
         case (403, "SignatureDoesNotMatch"?):
             return KopiaError(.storageFailure,
                               "S3 rejected the request signature (SignatureDoesNotMatch) for \(keyText) at \(server): the secret access key does not match the key ID; check AWS_SECRET_ACCESS_KEY",

@@ -27,6 +27,9 @@ public final class MotoServer: Sendable {
     private let process: Process
     private let logFile: URL
 
+    /// The server's process ID.
+    public var processIdentifier: Int32 { process.processIdentifier }
+
     /// `http://127.0.0.1:<port>` (or `https://` when started with TLS).
     public var endpoint: String { "\(scheme)://127.0.0.1:\(port)" }
 
