@@ -4,5 +4,6 @@ import ArgumentParser
 enum FerrySubcommands {
     static let all: [any ParsableCommand.Type] = [
         KubeCommand.self,
+        SnapshotCommand.self, LsCommand.self,
     ]
 }
