@@ -8,7 +8,7 @@ enum ExitCodes {
     static let usage: Int32 = 2
     /// The repository could not be opened: not a Kopia repository, wrong password, unsupported format.
     static let repository: Int32 = 3
-    /// The selection matched nothing (no such snapshot, identity or path).
+    /// The selection matched nothing, or more than one thing (snapshot, identity, path).
     static let notFound: Int32 = 4
     /// Data is damaged: corrupt or missing blobs or contents.
     static let damaged: Int32 = 5
@@ -23,7 +23,7 @@ enum ExitCodes {
           1  failure not covered below (I/O, internal)
           2  usage error (bad flag or argument)
           3  repository cannot be opened (not a repository, wrong password, unsupported format)
-          4  nothing matched the selection (snapshot, identity, path)
+          4  the selection matched nothing, or more than one thing (snapshot, identity, path)
           5  damaged data (corrupt or missing blob or content)
           6  remote peer unavailable or failed (CSI driver, API server, S3)
           7  partial success (some items failed; see the list printed)

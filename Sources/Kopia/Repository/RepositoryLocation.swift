@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where a repository lives, as `KOPIA_REPOSITORY` or `--repo` give it (ARCHITECTURE.md §3; VolSync's
 /// `kopia-config` Secret): `filesystem:///path`, a plain path, or `s3://bucket/prefix`.
 public enum RepositoryLocation: Sendable, Hashable, CustomStringConvertible {

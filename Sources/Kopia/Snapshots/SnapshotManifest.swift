@@ -49,6 +49,16 @@ public struct SnapshotManifest: Sendable, Hashable {
 
     public var isIncomplete: Bool { incompleteReason != nil }
 
+    /// Size, file and directory counts of the whole tree, as `kopia snapshot list` shows them: the root entry's
+    /// directory summary (the root directory itself counted), else the upload statistics (which count only the
+    /// files read in this run, not those reused from the previous snapshot).
+    public var totals: (size: Int64, files: Int64, dirs: Int64) {
+        if let summary = rootEntry.summary {
+            return (summary.totalSize, summary.fileCount, summary.dirCount)
+        }
+        return (stats.totalSize, stats.fileCount + stats.cachedFiles, stats.dirCount)
+    }
+
     public init(id: String, source: SnapshotSource, description: String = "", startTime: KopiaTime,
                 endTime: KopiaTime, stats: SnapshotStats = SnapshotStats(), incompleteReason: String? = nil,
                 rootEntry: DirectoryEntry, tags: [String: String] = [:], pins: [String] = [],

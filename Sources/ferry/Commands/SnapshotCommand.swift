@@ -48,7 +48,7 @@ struct SnapshotListCommand: AsyncParsableCommand {
         var rows = [["ID", "IDENTITY", "START", "END", "SIZE", "FILES", "DIRS", "STATE", "DESCRIPTION"]]
         for s in snapshots {
             rows.append([s.id, s.source.description, s.startTime.description, s.endTime.description,
-                         String(s.stats.totalSize), String(s.stats.fileCount), String(s.stats.dirCount),
+                         String(s.totals.size), String(s.totals.files), String(s.totals.dirs),
                          s.incompleteReason.map { "incomplete:\($0)" } ?? "complete",
                          s.description.isEmpty ? "-" : TextEscaping.escape(s.description)])
         }
@@ -81,6 +81,10 @@ struct SnapshotJSON: Encodable {
     let incomplete: Bool
     let incompleteReason: String?
     let stats: Stats
+    /// What the snapshot's tree holds (the root's directory summary, as `kopia snapshot list` shows).
+    let totalSize: Int64
+    let fileCount: Int64
+    let dirCount: Int64
     let rootObject: String
 
     init(_ s: SnapshotManifest) {
@@ -94,6 +98,9 @@ struct SnapshotJSON: Encodable {
         incompleteReason = s.incompleteReason
         stats = Stats(totalSize: s.stats.totalSize, fileCount: s.stats.fileCount, dirCount: s.stats.dirCount,
                       errorCount: s.stats.errorCount, ignoredErrorCount: s.stats.ignoredErrorCount)
+        totalSize = s.totals.size
+        fileCount = s.totals.files
+        dirCount = s.totals.dirs
         rootObject = s.rootEntry.objectID.description
     }
 }
