@@ -29,8 +29,6 @@ struct CLIErrorTests {
              status: 4, mentions: ["--identity", "webapp-backup-staging@staging:/data"]),
         Case(name: "previous past the oldest", args: ["ls", "--previous", "3"], fixture: "fs-default",
              extraEnvironment: [:], status: 4, mentions: ["3 complete snapshots", "--previous 3"]),
-        Case(name: "missing path is named", args: ["ls", "docs/missing"], fixture: "fs-default", extraEnvironment: [:],
-             status: 4, mentions: ["docs/missing"]),
         Case(name: "wrong password", args: ["snapshot", "list"], fixture: "fs-default",
              extraEnvironment: ["KOPIA_PASSWORD": "not-the-password"], status: 3, mentions: ["wrong password"]),
         Case(name: "s3 is not supported yet", args: ["snapshot", "list", "--repo", "s3://bucket/prefix"], fixture: nil,

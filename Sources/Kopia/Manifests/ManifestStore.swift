@@ -46,7 +46,7 @@ public struct ManifestStore: Sendable {
     public static func parseContent(_ plaintext: [UInt8], contentID: ContentID) throws(KopiaError) -> [ManifestEntry] {
         let json: [UInt8]
         do {
-            json = try Compression.gunzip(plaintext)
+            json = try ManifestDecompression.gunzip(plaintext)
         } catch {
             throw KopiaError(.invalidManifest, "manifest content is not gzip-compressed JSON",
                              contentID: contentID.description, cause: error)

@@ -43,9 +43,9 @@ struct ManifestStoreTests {
 
     @Test(arguments: [
         Array("{\"entries\":[]}".utf8),  // not gzip'd
-        try! Compression.gzip(Array("{\"entries\":[{\"id\":\"a\"}]}".utf8)),  // no modified
-        try! Compression.gzip(Array("{\"entries\":[{\"id\":\"a\",\"modified\":\"yesterday\"}]}".utf8)),
-        try! Compression.gzip(Array("[1,2".utf8)),
+        ManifestBuilder.gzip(Array("{\"entries\":[{\"id\":\"a\"}]}".utf8)),  // no modified
+        ManifestBuilder.gzip(Array("{\"entries\":[{\"id\":\"a\",\"modified\":\"yesterday\"}]}".utf8)),
+        ManifestBuilder.gzip(Array("[1,2".utf8)),
     ])
     func undecodableManifestContentIsNamed(_ plaintext: [UInt8]) async throws {
         var contents = InMemoryContents()

@@ -32,6 +32,33 @@ public enum ManifestBuilder {
 
     /// A manifest content's plaintext holding `entries`.
     public static func content(_ entries: [String]) throws -> [UInt8] {
-        try Compression.gzip(Array("{\"entries\":[\(entries.joined(separator: ","))]}".utf8))
+        gzip(Array("{\"entries\":[\(entries.joined(separator: ","))]}".utf8))
+    }
+
+    /// A valid gzip member (RFC 1952) holding `data` in stored (uncompressed) deflate blocks — enough for tests,
+    /// and independent of the codecs under test.
+    public static func gzip(_ data: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]
+        var offset = 0
+        repeat {
+            let n = min(65535, data.count - offset)
+            let final: UInt8 = offset + n == data.count ? 1 : 0
+            out += [final, UInt8(n & 0xff), UInt8(n >> 8), UInt8(~n & 0xff), UInt8((~n >> 8) & 0xff)]
+            out += data[offset..<offset + n]
+            offset += n
+        } while offset < data.count
+        for v in [crc32(data), UInt32(truncatingIfNeeded: data.count)] {
+            out += [UInt8(v & 0xff), UInt8(v >> 8 & 0xff), UInt8(v >> 16 & 0xff), UInt8(v >> 24)]
+        }
+        return out
+    }
+
+    static func crc32(_ data: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xffff_ffff
+        for b in data {
+            crc ^= UInt32(b)
+            for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xedb8_8320 : crc >> 1 }
+        }
+        return ~crc
     }
 }
