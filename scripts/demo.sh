@@ -1,6 +1,21 @@
 #!/usr/bin/env bash
 # The README's main command on the embedded default (no cluster, no network).
+# Until Ferry's write path exists, the demo reads the fixture repository ../shared/fixtures/kopia/fs-default
+# (written by kopia 0.12.1): it lists the snapshots and browses the newest one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ferry="$(swift build -c release --show-bin-path)/ferry"
-"$ferry" --help
+repo="$(cd ../shared/fixtures/kopia/fs-default && pwd)"
+
+# The same variables VolSync's kopia-config Secret provides.
+export KOPIA_REPOSITORY="filesystem://$repo"
+export KOPIA_PASSWORD="fixture-password"
+
+step() { printf '\n$ %s\n' "$*"; }
+
+echo "Ferry demo: reading the Kopia repository $KOPIA_REPOSITORY"
+step ferry snapshot list
+"$ferry" snapshot list
+newest="$("$ferry" snapshot list | awk 'NR == 2 { print $1 }')"
+# `ferry ls -l` of the newest snapshot joins here once zstd-compressed directory listings decode
+# (Codecs/Compression; branch snapshots-after-codecs).
