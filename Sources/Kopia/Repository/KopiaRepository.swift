@@ -1,3 +1,4 @@
+public import Foundation
 public import Logging
 
 /// An opened Kopia repository for reading: format, contents, objects, manifests and snapshots behind one value.
@@ -44,11 +45,15 @@ public struct KopiaRepository: Sendable {
         return repository
     }
 
-    /// Opens the repository at `location`.
-    public static func open(location: RepositoryLocation, password: String, logger: Logger) async throws
-        -> KopiaRepository
-    {
-        try await open(storage: try location.makeStorage(), password: password, logger: logger)
+    /// Opens the repository at `location`; S3 settings come from `environment` and `s3Overrides`
+    /// (see `RepositoryLocation.makeStorage`).
+    public static func open(
+        location: RepositoryLocation, password: String, logger: Logger,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        s3Overrides: S3Configuration.Overrides = S3Configuration.Overrides()
+    ) async throws -> KopiaRepository {
+        let storage = try location.makeStorage(environment: environment, s3Overrides: s3Overrides, logger: logger)
+        return try await open(storage: storage, password: password, logger: logger)
     }
 
     /// Every live snapshot, oldest first (complete and incomplete).

@@ -1,4 +1,5 @@
-import Foundation
+public import Foundation
+public import Logging
 
 /// Where a repository lives, as `KOPIA_REPOSITORY` or `--repo` give it (ARCHITECTURE.md §3; VolSync's
 /// `kopia-config` Secret): `filesystem:///path`, a plain path, or `s3://bucket/prefix`.
@@ -48,16 +49,23 @@ public enum RepositoryLocation: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Opens the blob storage for this location.
-    /// - Throws: `KopiaError` `.notARepository` (no such directory), `.unsupportedFormat` for S3 until the S3
-    ///   backend exists.
-    public func makeStorage() throws -> any BlobStorage {
+    /// Opens the blob storage for this location. No request is made for S3.
+    /// - Parameters:
+    ///   - environment: where S3 settings come from (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+    ///     `AWS_SESSION_TOKEN`, `AWS_REGION`, `AWS_S3_ENDPOINT`, `AWS_CA_BUNDLE`); ignored for filesystems.
+    ///   - s3Overrides: the `--s3-…` flags, which win over the environment.
+    /// - Throws: `KopiaError` `.notARepository` (no such directory), `.invalidArgument` for incomplete S3 settings.
+    public func makeStorage(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        s3Overrides: S3Configuration.Overrides = S3Configuration.Overrides(),
+        logger: Logger = Logger(label: "ferry.kopia.storage")
+    ) throws -> any BlobStorage {
         switch self {
         case .filesystem(let path):
             return try FilesystemStorage(root: path)
-        case .s3:
-            throw KopiaError(.unsupportedFormat,
-                             "s3:// repositories are not supported yet (\(self)); use a filesystem:// repository")
+        case .s3(let bucket, let prefix):
+            return try S3Storage(bucket: bucket, prefix: prefix, environment: environment, overrides: s3Overrides,
+                                 logger: logger)
         }
     }
 }

@@ -17,6 +17,9 @@ struct RepositoryOptions: ParsableArguments {
                                valueName: "PATH"))
     var passwordFile: String?
 
+    @OptionGroup(title: "S3")
+    var s3: S3Options
+
     /// The repository location from `--repo` or `KOPIA_REPOSITORY`.
     func location(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> RepositoryLocation {
         guard let text = repository ?? environment["KOPIA_REPOSITORY"], !text.isEmpty else {
@@ -46,6 +49,7 @@ struct RepositoryOptions: ParsableArguments {
     func open(logger: Logger) async throws -> KopiaRepository {
         let location = try location()
         let password = try password()
-        return try await KopiaRepository.open(location: location, password: password, logger: logger)
+        return try await KopiaRepository.open(location: location, password: password, logger: logger,
+                                              s3Overrides: s3.overrides)
     }
 }

@@ -75,11 +75,12 @@ struct FixtureSnapshotTests {
         #expect(try RepositoryLocation(parsing: text) == .filesystem(path: "/data/repo"))
     }
 
-    @Test func s3LocationsParseButAreNotSupportedYet() throws {
+    @Test func s3LocationsParseAndNeedCompleteCredentials() throws {
         let location = try RepositoryLocation(parsing: "s3://bucket//volsync/app")
         #expect(location == .s3(bucket: "bucket", prefix: "volsync/app/"))
-        #expect { _ = try location.makeStorage() } throws: {
-            ($0 as? KopiaError)?.code == .unsupportedFormat && "\($0)".contains("not supported yet")
+        #expect(try location.makeStorage(environment: [:]).displayName.hasPrefix("s3://bucket/volsync/app"))
+        #expect { _ = try location.makeStorage(environment: ["AWS_ACCESS_KEY_ID": "AKIDONLY"]) } throws: {
+            ($0 as? KopiaError)?.code == .invalidArgument
         }
         #expect { _ = try RepositoryLocation(parsing: "azure://c/p") } throws: {
             ($0 as? KopiaError)?.code == .unsupportedFormat
