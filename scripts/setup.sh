@@ -7,6 +7,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 apt_packages=(
   pkg-config
   libssl-dev zlib1g-dev libzstd-dev liblz4-dev      # Kopia codecs
+  golang-go golang-github-klauspost-compress-dev lz4 # codec peers: klauspost s2/zstd (scripts/peers/codecpeer), lz4 CLI
   libcurl4-openssl-dev                              # Kubernetes API and S3
   openssl                                           # test certificates for the loopback HTTPS servers
   libgrpc-dev libprotobuf-c-dev protobuf-c-compiler # CSI over gRPC core + protobuf-c

@@ -9,6 +9,7 @@ public struct ContentHasher: Sendable {
 
     private enum Engine: Sendable {
         case mac(MACTemplate)
+        case blake3(BLAKE3)
     }
 
     /// - Parameters:
@@ -42,7 +43,12 @@ public struct ContentHasher: Sendable {
         case .hmacSHA3_256:
             engine = .mac(try MACTemplate(mac: FetchedMAC.hmac.get(), key: secret, digest: "SHA3-256", size: nil, outputSize: 32))
         case .blake3_256, .blake3_256_128:
-            throw KopiaError(.unsupportedFormat, "\(algorithm.rawValue) is not supported yet")
+            // kopia/kopia repo/hashing/blake3_hashes.go: secrets shorter than 32 bytes (even empty) are
+            // stretched with derive_key; longer ones are cut to 32.
+            let key = secret.count < 32
+                ? BLAKE3.deriveKey(context: "kopia blake3 derived key v1", material: secret)
+                : Array(secret.prefix(32))
+            engine = .blake3(BLAKE3(key: key))
         }
     }
 
@@ -58,6 +64,7 @@ public struct ContentHasher: Sendable {
         return withUnsafeTemporaryAllocation(byteCount: 64, alignment: 8) { full in
             switch engine {
             case .mac(let template): template.mac(bytes, into: full)
+            case .blake3(let b3): b3.hash(bytes, into: full)
             }
             return Array(UnsafeRawBufferPointer(rebasing: full[0..<length]))
         }

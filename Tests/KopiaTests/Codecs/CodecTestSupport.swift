@@ -21,28 +21,33 @@ enum T {
     /// Compressible text-like bytes (words drawn from a small vocabulary).
     static func text(count: Int, seed: UInt64) -> [UInt8] {
         let words = ["kopia ", "ferry ", "snapshot ", "content ", "pack ", "index ", "blob ", "\n", "0123 ", "restore "]
-        var out: [UInt8] = []
-        out.reserveCapacity(count + 16)
-        let noise = bytes(count: count, seed: seed)
-        var i = 0
-        while out.count < count {
-            out += words[Int(noise[i % noise.count]) % words.count].utf8
+            .map { Array($0.utf8) }
+        var out = [UInt8](repeating: 0, count: count)
+        let noise = bytes(count: count / 4 + 1, seed: seed)
+        var i = 0, o = 0
+        while o < count {
+            for b in words[Int(noise[i]) % words.count] where o < count { out[o] = b; o += 1 }
             i += 1
         }
-        return Array(out.prefix(count))
+        return out
     }
 
     /// Runs `python3 -c script` with `input` on stdin and returns stdout. Throws when python3 fails.
     static func python(_ script: String, input: [UInt8] = []) throws -> [UInt8] {
+        try run("/usr/bin/env", ["python3", "-c", script], input: input)
+    }
+
+    /// Runs a program with `input` on stdin and returns stdout. Throws when it exits non-zero.
+    static func run(_ executable: String, _ arguments: [String], input: [UInt8] = []) throws -> [UInt8] {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
         // stdin from a temporary file and stderr to another, so only stdout is a pipe (no deadlock).
         let dir = FileManager.default.temporaryDirectory
         let inURL = dir.appendingPathComponent("ferry-peer-in-\(UUID().uuidString)")
         let errURL = dir.appendingPathComponent("ferry-peer-err-\(UUID().uuidString)")
         try Data(input).write(to: inURL)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         defer {
             try? FileManager.default.removeItem(at: inURL)
             try? FileManager.default.removeItem(at: errURL)
