@@ -85,6 +85,11 @@ let package = Package(
             dependencies: ["Kopia", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/KopiaIndexBench",
             swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "kopia-codec-bench",
+            dependencies: ["Kopia"],
+            path: "Benchmarks/KopiaCodecBench",
+            swiftSettings: swiftSettings),
 
         // MARK: Test support (non-product)
         .target(name: "KopiaTestSupport", dependencies: ["Kopia"], path: "Tests/Support/KopiaTestSupport",

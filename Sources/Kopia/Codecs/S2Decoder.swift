@@ -23,7 +23,7 @@ enum S2Decoder {
     private static let maxSnappyBlockSize = 1 << 16
 
     static func decompress(_ input: UnsafeRawBufferPointer, limit: Int) throws(KopiaError) -> [UInt8] {
-        var out = OutputBuffer(expected: min(input.count * 3, limit), limit: limit)
+        var out = OutputBuffer(expected: min(decodedSize(input), limit), limit: limit)
         var pos = 0
         var sawIdentifier = false
         var snappyFrame = false
@@ -80,6 +80,27 @@ enum S2Decoder {
             }
         }
         return try out.finish()
+    }
+
+    /// The decoded size the chunk headers announce (a cheap pre-pass, so the output is allocated once
+    /// and not over-allocated); the input size when the headers do not parse (the real pass then throws).
+    private static func decodedSize(_ input: UnsafeRawBufferPointer) -> Int {
+        var pos = 0, total = 0
+        while input.count - pos >= 4 {
+            let type = input[pos]
+            let length = Int(input[pos + 1]) | Int(input[pos + 2]) << 8 | Int(input[pos + 3]) << 16
+            pos += 4
+            guard input.count - pos >= length else { return input.count }
+            if type == 0x01 && length >= 4 {
+                total += length - 4
+            } else if type == 0x00 && length > 4 {
+                var body = UnsafeRawBufferPointer(rebasing: input[(pos + 4)..<(pos + length)])
+                guard let n = try? readUVarint(&body), n <= UInt64(maxBlockSize) else { return input.count }
+                total += Int(n)
+            }
+            pos += length
+        }
+        return total
     }
 
     private static func corrupt(_ what: String) -> KopiaError {
