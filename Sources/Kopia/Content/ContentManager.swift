@@ -85,15 +85,15 @@ public final class ContentManager: ContentReading, Sendable {
         }
         if info.compressionHeaderID != 0 {
             let h = info.compressionHeaderID
-            guard plain.count >= 4,
-                  plain[0] == UInt8(truncatingIfNeeded: h >> 24), plain[1] == UInt8(truncatingIfNeeded: h >> 16),
-                  plain[2] == UInt8(truncatingIfNeeded: h >> 8), plain[3] == UInt8(truncatingIfNeeded: h)
-            else {
-                throw failure("content does not start with the compression header 0x\(String(h, radix: 16)) its index entry names")
+            guard let algorithm = CompressionAlgorithm(headerID: h) else {
+                throw KopiaError(.unknownAlgorithm,
+                                 "content uses compression header 0x\(String(h, radix: 16)), which Ferry does not know",
+                                 blobID: info.packBlobID, contentID: id.description)
             }
             do {
-                plain = try ContentDecompression.decompress(plain, headerID: h)
-            } catch let error as KopiaError where error.code == .unknownAlgorithm {
+                // The stored bytes start with the header; it must match the index entry (§5.2).
+                plain = try Compression.decompress(plain, verifying: algorithm)
+            } catch let error as KopiaError where error.code == .unknownAlgorithm || error.code == .unsupportedFormat {
                 throw error.adding(blobID: info.packBlobID, contentID: id.description)
             } catch {
                 throw failure("content does not decompress", error)

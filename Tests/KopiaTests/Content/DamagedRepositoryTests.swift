@@ -152,7 +152,7 @@ struct DamagedRepositoryTests {
             try copy.damage(pack, .truncate(Int(last.packOffset) + 3), original: original)
             let error = await #expect(throws: KopiaError.self) { _ = try await manager.content(last.contentID) }
             #expect(error?.code == .corruptBlob && error?.blobID == pack && error?.contentID == last.contentID.description)
-            for info in infos where info.contentID != last.contentID && info.compressionHeaderID == 0 {
+            for info in infos where info.contentID != last.contentID {
                 _ = try await manager.content(info.contentID)
             }
             try copy.put(pack, original)

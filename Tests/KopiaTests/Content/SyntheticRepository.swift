@@ -46,15 +46,16 @@ struct SyntheticRepository {
     /// Writes a pack holding `contents` (32-byte preamble, then the encrypted contents back to back) and returns
     /// index entries for them.
     func writePack(_ name: String, _ contents: [(ContentID, [UInt8])], timestamp: Int64 = 1_800_000_000,
-                   deleted: Bool = false) async throws -> [IndexV2Encoder.Entry] {
+                   deleted: Bool = false, compression: CompressionAlgorithm? = nil) async throws -> [IndexV2Encoder.Entry] {
         var pack = [UInt8](repeating: 0xaa, count: 32)
         var entries: [IndexV2Encoder.Entry] = []
         for (id, data) in contents {
-            let sealed = try cipher.encrypt(data, iv: id.iv)
+            let stored = try compression.map { try Compression.compress(data, using: $0) } ?? data
+            let sealed = try cipher.encrypt(stored, iv: id.iv)
             entries.append(IndexV2Encoder.Entry(
                 contentID: id, packBlobID: name, packOffset: UInt32(pack.count), packedLength: UInt32(sealed.count),
                 originalLength: UInt32(data.count), timestampSeconds: timestamp, deleted: deleted,
-                formatVersion: UInt8(version), compressionHeaderID: 0))
+                formatVersion: UInt8(version), compressionHeaderID: compression?.headerID ?? 0))
             pack += sealed
         }
         pack += [UInt8](repeating: 0x55, count: 100)

@@ -89,4 +89,26 @@ struct SyntheticRepositoryTests {
         #expect(error?.code == .unknownAlgorithm && error?.blobID == "kopia.repository")
         #expect(error?.description.contains("SHA1-FANCY") == true)
     }
+
+    @Test(arguments: ["zstd-fastest", "gzip", "s2-default", "deflate-default", "pgzip"])
+    func compressedContentsFollowTheirIndexHeader(_ name: String) async throws {
+        let repo = try await SyntheticRepository(version: 3)
+        let algorithm = try CompressionAlgorithm(name: name)
+        let text = Array(String(repeating: "directory listing ", count: 500).utf8)
+        let id = repo.contentID(text, prefix: UInt8(ascii: "k"))
+        let entries = try await repo.writePack("q" + String(repeating: "f", count: 32) + "-s1", [(id, text)],
+                                               compression: algorithm)
+        // A second index entry claims another compressor for a content stored with `algorithm`.
+        let other = Self.data(5)
+        let otherID = repo.contentID(other)
+        var lying = try await repo.writePack("p" + String(repeating: "f", count: 32) + "-s1", [(otherID, other)],
+                                             compression: algorithm)
+        lying[0].compressionHeaderID = algorithm.headerID == 0x1100 ? 0x1000 : 0x1100
+        try await repo.writeBlob(prefix: "xn0_", suffix: "-s1-c1", try IndexV2Encoder.encode(entries + lying))
+        let (_, manager) = try await repo.open()
+        #expect(manager.info(id)?.compressionHeaderID == algorithm.headerID)
+        #expect(try await manager.content(id) == text)
+        let error = await #expect(throws: KopiaError.self) { _ = try await manager.content(otherID) }
+        #expect(error?.code == .corruptContent && error?.contentID == otherID.description && error?.blobID == lying[0].packBlobID)
+    }
 }
