@@ -17,5 +17,9 @@ echo "Ferry demo: reading the Kopia repository $KOPIA_REPOSITORY"
 step ferry snapshot list
 "$ferry" snapshot list
 newest="$("$ferry" snapshot list | awk 'NR == 2 { print $1 }')"
-# `ferry ls -l` of the newest snapshot joins here once zstd-compressed directory listings decode
-# (Codecs/Compression; branch snapshots-after-codecs).
+step ferry ls -l --snapshot "${newest:0:8}"
+"$ferry" ls -l --snapshot "${newest:0:8}"
+step ferry ls -l --identity webapp-backup-production@production:/data --previous 2 docs
+"$ferry" ls -l --identity webapp-backup-production@production:/data --previous 2 docs
+step ferry ls --snapshot 0000   "# errors: one line, documented exit code (ferry --help)"
+"$ferry" ls --snapshot 0000 2>&1 || echo "(exit code $?)"
