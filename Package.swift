@@ -90,6 +90,12 @@ let package = Package(
             dependencies: ["Kopia"],
             path: "Benchmarks/KopiaCodecBench",
             swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "grpc-roundtrip-bench",
+            dependencies: ["CSI", "GRPCTransport", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/GRPCRoundTrip",
+            exclude: ["grpcio_bench.py"],
+            swiftSettings: swiftSettings),
 
         // MARK: Test support (non-product)
         .target(name: "KopiaTestSupport", dependencies: ["Kopia"], path: "Tests/Support/KopiaTestSupport",

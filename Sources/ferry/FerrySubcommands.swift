@@ -5,5 +5,6 @@ enum FerrySubcommands {
     static let all: [any ParsableCommand.Type] = [
         KubeCommand.self,
         SnapshotCommand.self, LsCommand.self,
+        CSICommand.self,
     ]
 }

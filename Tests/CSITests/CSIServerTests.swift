@@ -4,6 +4,7 @@ import GRPCTransport
 import Logging
 import Testing
 
+@Suite(.timeLimit(.minutes(3)))
 struct CSIServerTests {
     static let mount = VolumeCapability(accessMode: .init(mode: .singleNodeWriter), accessType: .mount(.init(fsType: "ext4")))
 
@@ -112,7 +113,7 @@ struct CSIServerTests {
         driver.inject(.init(delay: .seconds(30)), into: "Probe")
         try await driver.withServed { served async throws in
             let error = await #expect(throws: RPCError.self) {
-                try await served.identity.probe(options: .init(timeout: .milliseconds(100)))
+                try await served.identity.probe(options: .init(timeout: .seconds(2)))
             }
             #expect(error?.code == .deadlineExceeded)
             #expect(driver.calls.first?.deadline != nil)

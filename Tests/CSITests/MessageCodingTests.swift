@@ -1,6 +1,7 @@
 import CSI
 import Testing
 
+@Suite(.timeLimit(.minutes(3)))
 struct MessageCodingTests {
     static let createVolume = CreateVolumeRequest(
         name: "pvc-1234",

@@ -2,6 +2,7 @@ import Foundation
 import GRPCTransport
 import Logging
 import Synchronization
+import Testing
 
 /// A fresh socket path in its own temporary directory (short: Unix socket paths are limited to 107 bytes).
 func temporarySocketPath() throws -> String {
@@ -39,30 +40,21 @@ func withServer<R>(
 
 /// Records what server handlers observed, for assertions from the test task.
 final class Observations: Sendable {
-    private let state = Mutex<(events: [String], waiters: [(String, CheckedContinuation<Void, Never>)])>(([], []))
+    private let state = Mutex<[String]>([])
 
-    func record(_ event: String) {
-        let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.events.append(event)
-            let matching = state.waiters.filter { $0.0 == event }.map(\.1)
-            state.waiters.removeAll { $0.0 == event }
-            return matching
+    func record(_ event: String) { state.withLock { $0.append(event) } }
+
+    var events: [String] { state.withLock { $0 } }
+
+    /// Suspends until `event` has been recorded; gives up after 60 s so a broken build fails instead of hanging.
+    @discardableResult
+    func wait(for event: String) async -> Bool {
+        for _ in 0..<6000 {
+            if events.contains(event) { return true }
+            try? await Task.sleep(for: .milliseconds(10))
         }
-        ready.forEach { $0.resume() }
-    }
-
-    var events: [String] { state.withLock { $0.events } }
-
-    /// Suspends until `event` has been recorded (no timing assertions: the test's own time limit bounds it).
-    func wait(for event: String) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let seen = state.withLock { state -> Bool in
-                if state.events.contains(event) { return true }
-                state.waiters.append((event, continuation))
-                return false
-            }
-            if seen { continuation.resume() }
-        }
+        Issue.record("\(event) was never observed")
+        return false
     }
 }
 

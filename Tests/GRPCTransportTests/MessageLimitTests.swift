@@ -1,6 +1,7 @@
 import GRPCTransport
 import Testing
 
+@Suite(.timeLimit(.minutes(3)))
 struct MessageLimitTests {
     static let limit = 256 * 1024
 

@@ -2,6 +2,7 @@ import Foundation
 import GRPCTransport
 import Testing
 
+@Suite(.timeLimit(.minutes(3)))
 struct ServerLifecycleTests {
     @Test func gracefulShutdownLetsInFlightCallsFinish() async throws {
         let observations = Observations()

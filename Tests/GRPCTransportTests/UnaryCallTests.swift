@@ -2,6 +2,7 @@ import Foundation
 import GRPCTransport
 import Testing
 
+@Suite(.timeLimit(.minutes(3)))
 struct UnaryCallTests {
     @Test(arguments: [0, 1, 22, 23, 24, 1000, 65_536, 1_000_000])
     func echoReturnsTheRequestBytes(size: Int) async throws {
