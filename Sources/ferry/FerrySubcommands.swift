@@ -6,5 +6,6 @@ enum FerrySubcommands {
         KubeCommand.self,
         SnapshotCommand.self, LsCommand.self,
         CSICommand.self,
+        RestoreCommand.self, VerifyCommand.self,
     ]
 }

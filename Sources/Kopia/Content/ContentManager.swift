@@ -68,6 +68,14 @@ public final class ContentManager: ContentReading, Sendable {
     /// ECC → decrypt → decompress per the index header → hash check. Pure; safe from any task.
     /// - Throws: `.corruptContent` naming the pack and the content, `.unknownAlgorithm`, `.unsupportedFormat`.
     public func decode(_ info: ContentInfo, packed: ArraySlice<UInt8>) throws -> [UInt8] {
+        try packed.withUnsafeBytes { try decode(info, bytes: $0, checkHash: true) }
+    }
+
+    /// `decode(_:packed:)` over raw bytes (e.g. a memory-mapped pack range), without copying them.
+    /// - Parameter checkHash: re-hash the plaintext and compare it with the content ID. The AEAD tag already
+    ///   authenticates the ciphertext under a key derived from the ID (§4.1), so the restore path may skip this
+    ///   second check, as Kopia's own reader does; `ferry verify` and `content(_:)` keep it.
+    public func decode(_ info: ContentInfo, bytes packed: UnsafeRawBufferPointer, checkHash: Bool) throws -> [UInt8] {
         let id = info.contentID
         func failure(_ message: String, _ cause: (any Error)? = nil) -> KopiaError {
             KopiaError(.corruptContent, message, blobID: info.packBlobID, contentID: id.description, cause: cause)
@@ -79,7 +87,7 @@ public final class ContentManager: ContentReading, Sendable {
         let sealed = packed  // ECC (§4.4) is refused at open until Codecs/ErrorCorrection lands.
         var plain: [UInt8]
         do {
-            plain = try format.cipher.decrypt(sealed, iv: id.iv)
+            plain = try format.cipher.decrypt(bytes: sealed, iv: id.iv)
         } catch {
             throw failure("content fails authentication; the pack is damaged", error)
         }
@@ -99,7 +107,7 @@ public final class ContentManager: ContentReading, Sendable {
                 throw failure("content does not decompress", error)
             }
         }
-        guard format.hasher.hash(plain) == id.hash else {
+        guard !checkHash || format.hasher.hash(plain) == id.hash else {
             throw failure("content does not match its hash")
         }
         return plain

@@ -22,6 +22,8 @@ public struct FixtureManifest: Sendable {
         public let target: String?
         /// Relative path without a trailing `/`.
         public let path: String
+        /// Lowercase hex SHA-256 of a file's contents; nil for directories and symlinks.
+        public var sha256: String? = nil
     }
 
     public struct Snapshot: Sendable {
@@ -163,7 +165,8 @@ public struct FixtureManifest: Sendable {
         }
         let path = unescape(String(rest.drop(while: { $0 == " " })))
         let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
-        return Entry(type: t, mode: mode, size: Int64(sizeText), target: target, path: trimmed)
+        return Entry(type: t, mode: mode, size: Int64(sizeText), target: target, path: trimmed,
+                     sha256: t == "f" && third.count == 64 ? third : nil)
     }
 
     /// Decodes the listing escapes `\n`, `\t`, `\\`, `\xNN`.
