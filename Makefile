@@ -13,9 +13,16 @@ build: setup
 release: setup
 	$(SWIFT) build -c release -j $(JOBS)
 
+# The gRPC/protobuf-c suites run a second time under AddressSanitizer + LeakSanitizer (own scratch path, so the
+# normal build stays incremental); scripts/lsan-suppressions.txt lists the toolchain-library leaks only.
+ASAN_FILTER ?= GRPCTransportTests|CSITests
+
 test: setup
 	$(SWIFT) build --build-tests -j $(JOBS)
 	$(SWIFT) test --skip-build
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan -j $(JOBS)
+	LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan-suppressions.txt \
+	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --filter '$(ASAN_FILTER)'
 
 demo: release
 	@bash scripts/demo.sh
