@@ -19,7 +19,7 @@ ASAN_FILTER ?= GRPCTransportTests|CSITests
 
 test: setup
 	$(SWIFT) build --build-tests -j $(JOBS)
-	$(SWIFT) test --skip-build
+	SWIFT=$(SWIFT) bash scripts/run-tests.sh
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan -j $(JOBS)
 	LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan-suppressions.txt \
 	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --filter '$(ASAN_FILTER)'

@@ -61,7 +61,7 @@ public final class MotoServer: Sendable {
             throw TestServerError("cannot start moto_server (pip install -r scripts/requirements-test.txt): \(error)")
         }
         do {
-            try await LoopbackPort.waitUntilListening(port, timeout: .seconds(30), process: process)
+            try await LoopbackPort.waitUntilListening(port, timeout: .seconds(90), process: process)
             let scheme = tls == nil ? "http" : "https"
             let users = try await MotoPeer.runDetached(endpoint: "\(scheme)://127.0.0.1:\(port)", credentials: nil,
                                                        commands: [["op": "setup-users"]])
@@ -147,6 +147,8 @@ public final class MotoServer: Sendable {
 /// Runs `body` with a fresh moto server and stops the server afterwards, also when `body` throws.
 public func withMotoServer<T>(tls: (certificate: String, key: String)? = nil, authenticated: Bool = true,
                               _ body: (MotoServer) async throws -> T) async throws -> T {
+    await MotoSlots.shared.acquire()
+    defer { MotoSlots.shared.release() }
     let server = try await MotoServer.start(tls: tls, authenticated: authenticated)
     defer { server.stop() }
     return try await body(server)
