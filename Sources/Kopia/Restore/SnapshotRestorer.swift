@@ -63,11 +63,15 @@ public struct SnapshotRestorer: Sendable {
         result.failures += directoryFailures
         lap("directories")
 
+        // Nothing below a directory that could not be restored is read or written; its failure says so.
         var work = plan
+        work.files.removeAll { handles.isBlocked($0.parent) }
+        work.symlinks.removeAll { handles.isBlocked($0.parent) }
         if options.skipExisting {
-            let keep = try await BlockingIO.run { Self.filesToWrite(plan, handles) }
-            result.skipped = plan.files.count - keep.count
-            work.files = keep.map { plan.files[$0] }
+            let candidates = work
+            let keep = try await BlockingIO.run { Self.filesToWrite(candidates, handles) }
+            result.skipped = candidates.files.count - keep.count
+            work.files = keep.map { candidates.files[$0] }
         }
         progress.setTotals(files: work.files.count, bytes: work.totalBytes)
 
@@ -99,8 +103,9 @@ public struct SnapshotRestorer: Sendable {
         }
 
         let skipExisting = options.skipExisting
+        let linkPlan = work
         let (links, skippedLinks, linkFailures) = try await BlockingIO.run {
-            Self.createSymlinks(plan, handles, metadata, skipExisting: skipExisting)
+            Self.createSymlinks(linkPlan, handles, metadata, skipExisting: skipExisting)
         }
         result.symlinks = links
         result.skipped += skippedLinks
