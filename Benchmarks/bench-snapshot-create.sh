@@ -21,24 +21,30 @@ sync
 now() { date +%s.%N; }
 export KOPIA_PASSWORD=bench-password RESTIC_PASSWORD=bench-password
 
-rm -rf "$work/ferry-repo" "$work/restic-repo"
+rm -rf "$work/ferry-repo" "$work/restic-repo" "$work/ferry-repo-zstd"
 "$ferry" repo create --repo "$work/ferry-repo" >/dev/null
 t0=$(now)
-"$ferry" snapshot create "$tree" --identity bench@bench:/tree --parallel "${BENCH_PARALLEL:-4}" --json > "$work/ferry.json"
+"$ferry" snapshot create --repo "$work/ferry-repo" "$tree" --identity bench@bench:/tree --parallel "${BENCH_PARALLEL:-4}" --json > "$work/ferry.json"
 t1=$(now)
+rm -rf "$work/ferry-repo-zstd"
+"$ferry" repo create --repo "$work/ferry-repo-zstd" >/dev/null
+t4=$(now)
+"$ferry" snapshot create --repo "$work/ferry-repo-zstd" "$tree" --identity bench@bench:/tree --parallel "${BENCH_PARALLEL:-4}" --compression zstd-fastest > /dev/null
+t5=$(now)
 restic init --repo "$work/restic-repo" -q
 t2=$(now)
 restic backup --repo "$work/restic-repo" -q "$tree" >/dev/null
 t3=$(now)
 
-python3 - "$bytes" "$files" "$t0" "$t1" "$t2" "$t3" "$work" <<'PY'
+python3 - "$bytes" "$files" "$t0" "$t1" "$t2" "$t3" "$work" "$t4" "$t5" <<'PY'
 import sys, subprocess
 b, n = int(sys.argv[1]), int(sys.argv[2])
-t0, t1, t2, t3 = map(float, sys.argv[3:7]); work = sys.argv[7]
+t0, t1, t2, t3 = map(float, sys.argv[3:7]); work = sys.argv[7]; t4, t5 = map(float, sys.argv[8:10])
 def du(p): return int(subprocess.check_output(["du", "-sb", p]).split()[0])
 fs, rs = t1 - t0, t3 - t2
 print(f"snapshot-create: tree {b/2**20:.0f} MiB, {n} files (2 cores)")
 print(f"  ferry snapshot create  {fs:7.2f} s  {b/fs/2**20:7.1f} MiB/s  repo {du(work+'/ferry-repo')/2**20:7.1f} MiB")
+print(f"  ferry ... zstd-fastest {t5-t4:7.2f} s  {b/(t5-t4)/2**20:7.1f} MiB/s  repo {du(work+'/ferry-repo-zstd')/2**20:7.1f} MiB")
 print(f"  restic backup          {rs:7.2f} s  {b/rs/2**20:7.1f} MiB/s  repo {du(work+'/restic-repo')/2**20:7.1f} MiB")
 print(f"  ferry/restic wall-time ratio: {fs/rs:.2f} (below 1 = ferry faster)")
 PY

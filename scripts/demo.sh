@@ -1,25 +1,77 @@
 #!/usr/bin/env bash
-# The README's main command on the embedded default (no cluster, no network).
-# Until Ferry's write path exists, the demo reads the fixture repository ../shared/fixtures/kopia/fs-default
-# (written by kopia 0.12.1): it lists the snapshots and browses the newest one.
+# The README's main command on the embedded default (no cluster, no network): create a Kopia repository,
+# take two snapshots with a change between them, list them, restore the older one by time, and verify it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ferry="$(swift build -c release --show-bin-path)/ferry"
-repo="$(cd ../shared/fixtures/kopia/fs-default && pwd)"
+bin="$(swift build -c release --show-bin-path)"
+ferry="$bin/ferry"
+work="$(mktemp -d /tmp/ferry-demo.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+export KOPIA_PASSWORD=demo-password KOPIA_REPOSITORY="filesystem://$work/repo"
+say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+has() { "$ferry" --help | sed -n '/SUBCOMMANDS/,$p' | grep -qE "^  $1 "; }
 
-# The same variables VolSync's kopia-config Secret provides.
-export KOPIA_REPOSITORY="filesystem://$repo"
-export KOPIA_PASSWORD="fixture-password"
+say "1. A sample tree in $work/data"
+mkdir -p "$work/data/docs/notes" "$work/data/bin" "$work/data/empty"
+printf 'Hello from Ferry.\n' > "$work/data/README.txt"
+python3 -c "import random; r=random.Random(7); open('$work/data/docs/blob.bin','wb').write(r.randbytes(9<<20))"
+seq 1 200000 > "$work/data/docs/notes/numbers.txt"
+printf '#!/bin/sh\necho tool\n' > "$work/data/bin/tool.sh"; chmod 0750 "$work/data/bin/tool.sh"
+ln -s README.txt "$work/data/link-to-readme"
+: > "$work/data/empty-file"
+(cd "$work/data" && find . -printf '%y %m %s %p\n' | sort) | sed 's/^/   /'
 
-step() { printf '\n$ %s\n' "$*"; }
+say "2. A new Kopia repository (format v3, index v2, BLAKE2B-256-128, AES256-GCM-HMAC-SHA256, DYNAMIC-4M-BUZHASH)"
+"$ferry" repo create
 
-echo "Ferry demo: reading the Kopia repository $KOPIA_REPOSITORY"
-step ferry snapshot list
+say "3. Snapshot #1"
+"$ferry" snapshot create "$work/data" --identity demo@laptop:/data --description "before the change"
+(cd "$work/data" && find . -type f -o -type l | sort | xargs -d '\n' sha256sum 2>/dev/null) > "$work/v1.sha256" || true
+cp -a "$work/data" "$work/original-v1"
+sleep 1.1
+asof="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+sleep 1.1
+
+say "4. Change the tree (append, chmod, delete, add) and take snapshot #2 (unchanged files are reused)"
+printf 'More text.\n' >> "$work/data/README.txt"
+chmod 0700 "$work/data/bin/tool.sh"
+rm "$work/data/docs/notes/numbers.txt"
+printf 'new\n' > "$work/data/docs/new.txt"
+"$ferry" snapshot create "$work/data" --identity demo@laptop:/data --description "after the change"
+
+say "5. The snapshots in the repository"
 "$ferry" snapshot list
-newest="$("$ferry" snapshot list | awk 'NR == 2 { print $1 }')"
-step ferry ls -l --snapshot "${newest:0:8}"
-"$ferry" ls -l --snapshot "${newest:0:8}"
-step ferry ls -l --identity webapp-backup-production@production:/data --previous 2 docs
-"$ferry" ls -l --identity webapp-backup-production@production:/data --previous 2 docs
-step ferry ls --snapshot 0000   "# errors: one line, documented exit code (ferry --help)"
-"$ferry" ls --snapshot 0000 2>&1 || echo "(exit code $?)"
+
+say "6. Restore the snapshot as of $asof (the older one) into $work/restored"
+if has restore; then
+  "$ferry" restore --identity demo@laptop:/data --as-of "$asof" --target "$work/restored"
+  say "7. Verify the restored tree against the original"
+  if diff -r --no-dereference "$work/original-v1" "$work/restored" >/dev/null \
+     && [ "$(cd "$work/original-v1" && find . -printf '%y %m %s %p %l\n' | sort)" = "$(cd "$work/restored" && find . -printf '%y %m %s %p %l\n' | sort)" ]; then
+    echo "   identical: contents, modes, sizes, symlink targets and empty directories match"
+  else
+    echo "   MISMATCH between the original and the restored tree"; exit 1
+  fi
+else
+  echo "   (ferry restore is not built yet; browsing the older snapshot instead)"
+  "$ferry" ls -l -r --identity demo@laptop:/data --as-of "$asof" | sed 's/^/   /'
+  say "7. Verify the older snapshot's listing against the original tree (type, mode, size of every entry)"
+  "$ferry" ls -r --json --identity demo@laptop:/data --as-of "$asof" > "$work/listing.json"
+  python3 - "$work/original-v1" "$work/listing.json" <<'PY'
+import json, os, stat, sys
+root, listing = sys.argv[1], json.load(open(sys.argv[2]))
+kinds = {"directory": "d", "file": "f", "symlink": "l"}
+got = {e["path"]: (kinds.get(e["type"], "?"), e["mode"][-3:], e["size"] if e["type"] != "directory" else 0) for e in listing}
+want = {}
+for d, dirs, files in os.walk(root):
+    for n in dirs + files:
+        p = os.path.join(d, n); st = os.lstat(p); rel = os.path.relpath(p, root)
+        k = "d" if stat.S_ISDIR(st.st_mode) else "l" if stat.S_ISLNK(st.st_mode) else "f"
+        want[rel] = (k, oct(st.st_mode & 0o777)[2:], 0 if k == "d" else st.st_size)
+if got == want:
+    print(f"   identical: {len(want)} entries with the same type, mode and size")
+else:
+    print("   MISMATCH:", sorted(set(got.items()) ^ set(want.items()))); sys.exit(1)
+PY
+fi
+say "Done."

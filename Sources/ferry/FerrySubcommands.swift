@@ -4,6 +4,7 @@ import ArgumentParser
 enum FerrySubcommands {
     static let all: [any ParsableCommand.Type] = [
         KubeCommand.self,
+        RepoCommand.self,
         SnapshotCommand.self, LsCommand.self,
         CSICommand.self,
         RestoreCommand.self, VerifyCommand.self,

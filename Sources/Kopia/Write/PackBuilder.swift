@@ -36,8 +36,9 @@ struct PackBuilder: Sendable {
 
     /// Finishes the pack: padding, encrypted local index, postamble.
     /// - Returns: the blob's bytes.
-    func finish(format: RepositoryFormat) throws -> [UInt8] {
+    consuming func finish(format: RepositoryFormat) throws -> [UInt8] {
         var out = bytes
+        bytes = []  // hand the buffer over without a copy
         let pad = 4096 - out.count % 4096
         out.append(contentsOf: randomBytes(pad))
         let plain = try IndexV2Encoder.encode(entries, randomTail: randomBytes(32))

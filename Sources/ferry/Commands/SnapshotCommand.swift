@@ -7,9 +7,9 @@ import Logging
 struct SnapshotCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "snapshot",
-        abstract: "Inspect the snapshots of a Kopia repository.",
+        abstract: "List, create and delete the snapshots of a Kopia repository.",
         discussion: ExitCodes.help,
-        subcommands: [SnapshotListCommand.self]
+        subcommands: [SnapshotListCommand.self, SnapshotCreateCommand.self, SnapshotDeleteCommand.self]
     )
 }
 

@@ -15,9 +15,10 @@ struct PackBuilderTests {
                         info: ContentInfo(contentID: id, packBlobID: "", packOffset: 0, packedLength: 0,
                                           originalLength: UInt32(p.count), timestampSeconds: 1, formatVersion: 3))
         }
-        let bytes = try pack.finish(format: format)
         let expectedOffsets: [UInt32] = [32, 65, 5093]  // 32, +5+28, +5000+28
         #expect(pack.entries.map(\.packOffset) == expectedOffsets)
+        let blobID = pack.blobID
+        let bytes = try pack.finish(format: format)
 
         let post = Int(try #require(bytes.last))
         let payload = Array(bytes[(bytes.count - 1 - post)..<(bytes.count - 1)])
@@ -32,7 +33,7 @@ struct PackBuilderTests {
         let local = try format.cipher.decrypt(bytes[offset..<offset + length], iv: iv)
         #expect(format.hasher.hash(local) == iv)
         var builder = IndexTableBuilder(keySize: 17)
-        try IndexV2.decode(local, blobID: pack.blobID, into: &builder)
+        try IndexV2.decode(local, blobID: blobID, into: &builder)
         let table = builder.build(watermark: 0)
         #expect(table.count == 3)
         for i in 0..<table.count {

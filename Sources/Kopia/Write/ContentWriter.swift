@@ -1,0 +1,180 @@
+public import Foundation
+import Synchronization
+
+/// Writes contents into pack blobs and publishes them with index blobs — one writer session
+/// (kopia-format.md §3, §4.2, §5.2, §6, §7.2, §8.1; kopia/kopia `repo/content/content_manager.go`).
+///
+/// `write(_:prefix:compression:)` hashes the plaintext (the content ID), skips it when the repository or this
+/// session already has it, compresses it (kept raw unless that makes it smaller, as Kopia does), encrypts it
+/// with IV = the last 16 hash bytes, and appends it to the open `p` pack (un-prefixed contents) or `q` pack
+/// (prefixed: `k`, `x`, `m`). A pack that reaches the repository's `maxPackSize` is written at once.
+///
+/// Ordering, and so crash safety: a pack blob is always written before any index blob that names it, and
+/// `flush()` writes the open packs first and then one `xn<epoch>_<hash>-<session>-c1` index blob covering every
+/// content written since the last flush. Contents become visible to readers only through that index blob, so
+/// an interrupted session leaves unreferenced packs (garbage that Kopia's maintenance removes), never a
+/// dangling index entry.
+///
+/// Thread safety: `write` may be called from many tasks at once (hashing, compression and encryption run in the
+/// caller's task; only the pack append is serialized). `flush` must not overlap with `write` calls.
+public final class ContentWriter: Sendable {
+    public let format: RepositoryFormat
+    public let storage: any BlobStorage
+    /// The `s…` session ID carried by every blob this writer creates.
+    public let sessionID: String
+    /// The epoch whose `xn<E>_` index blobs this writer adds to (the current write epoch).
+    public let epoch: Int
+    private let existing: (any ContentReading)?
+    private let clock: @Sendable () -> Date
+    private let state = Mutex(State())
+
+    private struct State {
+        var known: Set<ContentID> = []
+        var dataPack: PackBuilder?
+        var metadataPack: PackBuilder?
+        /// Entries whose pack blob is already written, waiting for the next index blob.
+        var committedEntries: [ContentInfo] = []
+        var stats = ContentWriterStats()
+    }
+
+    /// - Parameters:
+    ///   - existing: the repository's current index, for deduplication; nil for a new repository.
+    ///   - epoch: the write epoch (max `xe<E>` marker; 0 when there is none).
+    public init(
+        format: RepositoryFormat, storage: any BlobStorage, existing: (any ContentReading)?, epoch: Int,
+        sessionID: String? = nil, clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.format = format
+        self.storage = storage
+        self.existing = existing
+        self.epoch = epoch
+        self.clock = clock
+        self.sessionID = sessionID ?? SessionID.make(now: clock())
+    }
+
+    /// Counters of what this writer did so far.
+    public var stats: ContentWriterStats { state.withLock { $0.stats } }
+
+    /// The content ID `data` would get with `prefix` (no write).
+    public func contentID(of data: some Collection<UInt8>, prefix: UInt8 = 0) -> ContentID {
+        ContentID(prefix: prefix, hash: format.hasher.hash(data))
+    }
+
+    /// Whether the repository (as opened) or this session already holds `id`.
+    public func contains(_ id: ContentID) -> Bool {
+        if state.withLock({ $0.known.contains(id) }) { return true }
+        return existing?.contains(id) ?? false
+    }
+
+    /// Stores `data` as one content and returns its ID. Idempotent: a content already present is not written
+    /// again.
+    ///
+    /// - Parameters:
+    ///   - prefix: 0 for file data (`p` packs), or `k`/`x`/`m` (ASCII) for metadata (`q` packs).
+    ///   - compression: the content-level compressor, or nil for none. Kept only if it shrinks the data.
+    /// - Throws: codec errors; storage errors when a full pack is written.
+    @discardableResult
+    public func write(_ data: [UInt8], prefix: UInt8 = 0, compression: CompressionAlgorithm? = nil) async throws
+        -> ContentID
+    {
+        let id = contentID(of: data, prefix: prefix)
+        if contains(id) {
+            state.withLock { $0.stats.deduplicated += 1 }
+            return id
+        }
+        var payload = data
+        var header: UInt32 = 0
+        if let compression, compression.headerID != 0 {
+            let compressed = try Compression.compress(data, using: compression)
+            if compressed.count < data.count {
+                payload = compressed
+                header = compression.headerID
+            }
+        }
+        let sealed = try format.cipher.encrypt(payload, iv: id.iv)
+        let info = ContentInfo(
+            contentID: id, packBlobID: "", packOffset: 0, packedLength: 0, originalLength: UInt32(data.count),
+            timestampSeconds: Int64(clock().timeIntervalSince1970), deleted: false,
+            formatVersion: UInt8(clamping: format.version), compressionHeaderID: header)
+        let maxPack = format.parameters.maxPackSize > 0 ? format.parameters.maxPackSize : 20 << 20
+        let full: PackBuilder? = state.withLock { s in
+            guard s.known.insert(id).inserted else {
+                s.stats.deduplicated += 1
+                return nil
+            }
+            s.stats.written += 1
+            s.stats.writtenBytes += Int64(data.count)
+            s.stats.packedBytes += Int64(sealed.count)
+            let metadata = prefix != 0
+            // take() leaves the state without a reference, so the append below mutates the buffer in place
+            // instead of copying the whole pack (copy-on-write).
+            var pack = (metadata ? s.metadataPack.take() : s.dataPack.take())
+                ?? PackBuilder(blobID: SessionID.packBlobID(prefix: metadata ? "q" : "p", session: sessionID),
+                               reserve: metadata ? 0 : maxPack + (1 << 20))
+            pack.append(sealed, info: info)
+            let done = pack.length >= maxPack
+            if metadata { s.metadataPack = done ? nil : pack } else { s.dataPack = done ? nil : pack }
+            return done ? pack : nil
+        }
+        if let full { try await writePack(full) }
+        return id
+    }
+
+    /// Writes the open packs, then one index blob for every content written since the last flush.
+    ///
+    /// After it returns, everything written so far is durable and visible to readers. A flush with nothing new
+    /// writes nothing. Must not overlap with `write` calls.
+    /// - Returns: the index blob ID written, if any.
+    @discardableResult
+    public func flush() async throws -> String? {
+        let open = state.withLock { s -> [PackBuilder] in
+            let packs = [s.dataPack, s.metadataPack].compactMap { $0 }.filter { !$0.isEmpty }
+            s.dataPack = nil
+            s.metadataPack = nil
+            return packs
+        }
+        for pack in open { try await writePack(pack) }
+        let entries = state.withLock { s -> [ContentInfo] in
+            defer { s.committedEntries = [] }
+            return s.committedEntries
+        }
+        guard !entries.isEmpty else { return nil }
+        let plain = try IndexV2Encoder.encode(entries)
+        let hash = format.hasher.hash(plain)
+        let blobID = "xn\(epoch)_" + Hex.encode(hash) + "-" + sessionID + "-c1"
+        try await storage.write(blobID, try sealBlob(plain, blobID: blobID))
+        state.withLock { $0.stats.indexBlobs += 1 }
+        return blobID
+    }
+
+    /// Whole-blob encryption (§4.3): IV from the blob name, then ECC if the repository uses it.
+    func sealBlob(_ plain: [UInt8], blobID: String) throws -> [UInt8] {
+        let sealed = try format.cipher.encrypt(plain, iv: try ContentCipher.blobIV(forBlobID: blobID))
+        return sealed
+    }
+
+    private func writePack(_ pack: PackBuilder) async throws {
+        let blobID = pack.blobID
+        let entries = pack.entries
+        let bytes = try pack.finish(format: format)
+        try await storage.write(blobID, bytes)
+        state.withLock { s in
+            s.committedEntries.append(contentsOf: entries)
+            s.stats.packBlobs += 1
+        }
+    }
+}
+
+/// What a ``ContentWriter`` did.
+public struct ContentWriterStats: Sendable, Hashable {
+    /// Contents stored by this writer.
+    public var written = 0
+    /// Writes skipped because the content already existed.
+    public var deduplicated = 0
+    /// Plaintext bytes of the stored contents.
+    public var writtenBytes: Int64 = 0
+    /// Encrypted (and possibly compressed) bytes of the stored contents.
+    public var packedBytes: Int64 = 0
+    public var packBlobs = 0
+    public var indexBlobs = 0
+}
