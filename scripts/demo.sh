@@ -47,8 +47,9 @@ if has restore; then
   "$ferry" restore --identity demo@laptop:/data --as-of "$asof" --target "$work/restored"
   say "7. Verify the restored tree against the original"
   if diff -r --no-dereference "$work/original-v1" "$work/restored" >/dev/null \
-     && [ "$(cd "$work/original-v1" && find . -printf '%y %m %s %p %l\n' | sort)" = "$(cd "$work/restored" && find . -printf '%y %m %s %p %l\n' | sort)" ]; then
-    echo "   identical: contents, modes, sizes, symlink targets and empty directories match"
+     && [ "$(cd "$work/original-v1" && find . -printf '%y %m %s %p %l\n' | sort)" = "$(cd "$work/restored" && find . -printf '%y %m %s %p %l\n' | sort)" ] \
+     && [ "$(cd "$work/original-v1" && find . ! -type l -printf '%p %T@\n' | sort)" = "$(cd "$work/restored" && find . ! -type l -printf '%p %T@\n' | sort)" ]; then
+    echo "   identical: contents, modes, sizes, mtimes (ns), symlink targets and empty directories match"
   else
     echo "   MISMATCH between the original and the restored tree"; exit 1
   fi

@@ -41,6 +41,17 @@ struct RoundTripTests {
         let restored = try await WriteTestSupport.describeSnapshot(reader, root: snap.rootEntry)
         let original = try WriteTestSupport.describeTree(tree)
         #expect(restored == original)
+
+        // And through the restore engine (`ferry restore`): contents, modes and symlinks byte-exact, mtimes to
+        // the nanosecond for files and directories.
+        let repository = try await KopiaRepository.open(storage: try FilesystemStorage(root: dir + "/repo"), password: "pw",
+                                                        logger: WriteTestSupport.logger)
+        let target = dir + "/restored"
+        let outcome = try await SnapshotRestorer(repository: repository, logger: WriteTestSupport.logger)
+            .restore(snap.rootEntry, into: target)
+        #expect(outcome.failures.isEmpty, "\(outcome.failures)")
+        #expect(try WriteTestSupport.describeTree(target) == original)
+        #expect(try WriteTestSupport.mtimes(target) == (try WriteTestSupport.mtimes(tree)))
     }
 
     @Test func secondSnapshotReusesUnchangedFilesAndDeduplicates() async throws {

@@ -130,6 +130,18 @@ struct SplitMix {
 }
 
 extension WriteTestSupport {
+    /// path → mtime (seconds.nanoseconds) of every file and directory (symlinks excluded: lutimes has µs).
+    static func mtimes(_ root: String) throws -> [String: String] {
+        var out: [String: String] = [:]
+        guard let e = FileManager.default.enumerator(atPath: root) else { return out }
+        while let rel = e.nextObject() as? String {
+            var st = stat()
+            guard lstat(root + "/" + rel, &st) == 0, st.st_mode & S_IFMT != S_IFLNK else { continue }
+            out[rel] = "\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+        }
+        return out
+    }
+
     /// Decodes an index v2 plaintext with the reader's decoder.
     static func entries(ofIndex plain: [UInt8]) throws -> [ContentInfo] {
         guard plain.count > 2 else { return [] }
