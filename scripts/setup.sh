@@ -8,6 +8,7 @@ apt_packages=(
   pkg-config
   libssl-dev zlib1g-dev libzstd-dev liblz4-dev      # Kopia codecs
   golang-go golang-github-klauspost-compress-dev lz4 # codec peers: klauspost s2/zstd (scripts/peers/codecpeer), lz4 CLI
+  golang-github-klauspost-reedsolomon-dev           # ECC peer: klauspost Reed-Solomon (scripts/peers/eccpeer)
   libcurl4-openssl-dev                              # Kubernetes API and S3
   openssl                                           # test certificates for the loopback HTTPS servers
   libgrpc-dev libprotobuf-c-dev protobuf-c-compiler # CSI over gRPC core + protobuf-c

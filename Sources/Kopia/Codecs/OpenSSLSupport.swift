@@ -65,6 +65,33 @@ final class FetchedMAC: @unchecked Sendable {
     static let blake2s = Result { () throws(KopiaError) in try FetchedMAC("BLAKE2SMAC") }
 }
 
+/// A fetched `EVP_MD` (used for unkeyed BLAKE2s-256), fetched once per process.
+///
+/// `@unchecked Sendable`: immutable after init; fetched algorithms are thread-safe in OpenSSL 3.
+final class FetchedDigest: @unchecked Sendable {
+    let raw: OpaquePointer
+    let size: Int
+
+    init(_ name: String) throws(KopiaError) {
+        guard let raw = EVP_MD_fetch(nil, name, nil) else { throw OpenSSL.failure("EVP_MD_fetch(\(name))") }
+        self.raw = raw
+        self.size = Int(EVP_MD_get_size(raw))
+    }
+
+    deinit { EVP_MD_free(raw) }
+
+    /// Writes the digest of `data` to `out` (at least `size` bytes). Fails only on allocation failure in
+    /// OpenSSL, which no input can cause.
+    func digest(_ data: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) {
+        precondition(out.count >= size)
+        var written: UInt32 = 0
+        let ok = EVP_Digest(data.baseAddress, data.count, out.bindMemory(to: UInt8.self).baseAddress, &written, raw, nil)
+        precondition(ok == 1 && Int(written) == size, "OpenSSL digest failed: \(OpenSSL.drainErrors())")
+    }
+
+    static let blake2s256 = Result { () throws(KopiaError) in try FetchedDigest("BLAKE2S-256") }
+}
+
 /// Calls `body` with the bytes of `data` as one contiguous buffer, copying only when the collection has no
 /// contiguous storage. The buffer's base address is never nil (empty input gets a one-byte dummy).
 @inline(__always)

@@ -4,7 +4,8 @@
 /// IV = the blob ID up to its first `-`, last 32 characters, hex-decoded. The ECC layer (if any) is removed
 /// first, then the AEAD is opened with contentKey = HMAC-SHA256(K_enc, IV), AAD = IV.
 extension RepositoryFormat {
-    /// - Throws: `.corruptBlob` naming `blobID` when the name has no IV, ECC fails or authentication fails.
+    /// - Throws: `.corruptBlob` naming `blobID` when the name has no IV, ECC cannot repair it or authentication
+    ///   fails.
     public func decryptBlob(_ bytes: [UInt8], blobID: String) throws -> [UInt8] {
         let iv: [UInt8]
         do {
@@ -12,7 +13,15 @@ extension RepositoryFormat {
         } catch {
             throw KopiaError(.corruptBlob, "blob name carries no decryption IV", blobID: blobID, cause: error)
         }
-        let sealed = bytes  // ECC (§4.4) is refused at open until Codecs/ErrorCorrection lands.
+        var sealed = bytes
+        if let ecc = errorCorrection {
+            do {
+                sealed = try ecc.decode(bytes)
+            } catch {
+                throw KopiaError(.corruptBlob, "blob is damaged beyond what its error correction can repair",
+                                 blobID: blobID, cause: error)
+            }
+        }
         do {
             return try cipher.decrypt(sealed, iv: iv)
         } catch {

@@ -84,10 +84,19 @@ public final class ContentManager: ContentReading, Sendable {
             throw KopiaError(.unsupportedFormat, "content uses encryption key \(info.encryptionKeyID); only 0 exists",
                              blobID: info.packBlobID, contentID: id.description)
         }
-        let sealed = packed  // ECC (§4.4) is refused at open until Codecs/ErrorCorrection lands.
+        // ECC (§4.4) comes off before decryption; without it the stored bytes are decrypted in place.
+        var unwrapped: [UInt8]?
+        if let ecc = format.errorCorrection {
+            do {
+                unwrapped = try ecc.decode(packed)
+            } catch {
+                throw failure("content is damaged beyond what its error correction can repair; the pack is damaged", error)
+            }
+        }
         var plain: [UInt8]
         do {
-            plain = try format.cipher.decrypt(bytes: sealed, iv: id.iv)
+            plain = try unwrapped.map { try format.cipher.decrypt($0, iv: id.iv) }
+                ?? format.cipher.decrypt(bytes: packed, iv: id.iv)
         } catch {
             throw failure("content fails authentication; the pack is damaged", error)
         }

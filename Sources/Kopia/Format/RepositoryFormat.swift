@@ -11,6 +11,9 @@ public struct RepositoryFormat: Sendable {
     public let hasher: ContentHasher
     /// Content and whole-blob encryption keyed from the master key (§4.1).
     public let cipher: ContentCipher
+    /// The error-correction layer around every encrypted unit (§4.4); nil when `ecc` is empty or
+    /// `eccOverheadPercent` is 0 (Kopia's rule in `repo/format/format_provider.go`).
+    public let errorCorrection: ErrorCorrection?
 
     /// IKM for DeriveKey: masterKey when password change is enabled (v2/v3), else the formatKey (v1) — §2.8.
     private let derivationKey: [UInt8]
@@ -62,15 +65,22 @@ public struct RepositoryFormat: Sendable {
             hasher = try ContentHasher(algorithm: try HashAlgorithm(name: parameters.hash), secret: parameters.secret)
             cipher = try ContentCipher(algorithm: try EncryptionAlgorithm(name: parameters.encryption),
                                        masterKey: parameters.masterKey)
-            if !parameters.ecc.isEmpty && parameters.eccOverheadPercent > 0 {
-                // TEMPORARY until Codecs/ErrorCorrection lands on main.
-                throw KopiaError(.unsupportedFormat,
-                                 "the repository uses error correction \"\(parameters.ecc)\", which this build does not read yet")
-            }
+            errorCorrection = !parameters.ecc.isEmpty && parameters.eccOverheadPercent > 0
+                ? try ErrorCorrection(name: parameters.ecc, overheadPercent: parameters.eccOverheadPercent)
+                : nil
         } catch let error as KopiaError {
             throw error.adding(blobID: blob)
         }
         derivationKey = parameters.enablePasswordChange ? parameters.masterKey : keys.formatKey
+    }
+
+    /// Seals one unit the way Kopia's format encryptor does (§4.2–§4.4): AEAD with contentKey = HMAC(K_enc, iv),
+    /// AAD = iv, then the error-correction layer if the repository has one. Readers undo it in
+    /// `decryptBlob(_:blobID:)` and `ContentManager.decode(_:packed:)`.
+    /// - Throws: `KopiaError` from the cipher or the ECC encoder (inputs of 4 GiB or more).
+    public func seal(_ plaintext: some Collection<UInt8>, iv: [UInt8]) throws -> [UInt8] {
+        let sealed = try cipher.encrypt(plaintext, iv: iv)
+        return try errorCorrection?.encode(sealed) ?? sealed
     }
 
     /// DeriveKey (§2.8): HKDF-SHA256(IKM = masterKey (v2/v3) or formatKey (v1), salt = uniqueID, info = purpose).

@@ -88,7 +88,47 @@ struct ContentHasherTests {
     }
 
     @Test func blake2sRejectsAnEmptyOrOversizedSecret() {
-        #expect(throws: KopiaError(.invalidArgument, "")) { try ContentHasher(algorithm: .blake2s128, secret: []) }
+        let error = #expect(throws: KopiaError.self) { try ContentHasher(algorithm: .blake2s128, secret: []) }
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.message.contains("BLAKE2S-128 requires a non-empty HMAC secret") == true)
         #expect(throws: KopiaError(.invalidArgument, "")) { try ContentHasher(algorithm: .blake2s256, secret: [UInt8](repeating: 1, count: 33)) }
+        #expect(throws: KopiaError(.invalidArgument, "")) { try ContentHasher(algorithm: .blake2b256, secret: [UInt8](repeating: 1, count: 65)) }
+    }
+
+    // An empty secret: Kopia hashes with blake2b.New256(nil) / blake2s.New256(nil), i.e. unkeyed.
+    static let unkeyedPeers: [Peer] = [
+        Peer(algorithm: .blake2b256_128, python: "hashlib.blake2b(d, digest_size=32).digest()"),
+        Peer(algorithm: .blake2b256, python: "hashlib.blake2b(d, digest_size=32).digest()"),
+        Peer(algorithm: .blake2s256, python: "hashlib.blake2s(d, digest_size=32).digest()"),
+    ]
+
+    @Test(arguments: unkeyedPeers)
+    func anEmptySecretMeansTheUnkeyedHash(_ peer: Peer) throws {
+        let hasher = try ContentHasher(algorithm: peer.algorithm, secret: [])
+        let sizes = [0, 1, 64, 127, 128, 129, 4096, 100_003]
+        var input: [UInt8] = []
+        var ours: [String] = []
+        for size in sizes {
+            let data = T.bytes(count: size, seed: UInt64(size) + 71)
+            input += data
+            let h = hasher.hash(data)
+            #expect(h.count == peer.algorithm.outputLength)
+            ours.append(Hex.encode(h))
+        }
+        let script = """
+        import hashlib, sys
+        buf = sys.stdin.buffer.read(); pos = 0
+        for n in [\(sizes.map(String.init).joined(separator: ","))]:
+            d = buf[pos:pos+n]; pos += n
+            print((\(peer.python))[:\(peer.algorithm.outputLength)].hex())
+        """
+        let expected = String(decoding: try T.python(script, input: input), as: UTF8.self).split(separator: "\n").map(String.init)
+        #expect(ours == expected)
+    }
+
+    @Test func unkeyedBlake2b256IsNotBlake2b512Truncated() throws {
+        // The digest length is part of BLAKE2's parameter block: hashlib's blake2b-256 of "abc".
+        let h = try ContentHasher(algorithm: .blake2b256, secret: []).hash(T.ascii("abc"))
+        #expect(Hex.encode(h) == "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319")
     }
 }

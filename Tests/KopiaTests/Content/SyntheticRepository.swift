@@ -12,19 +12,24 @@ struct SyntheticRepository {
     let version: Int
     let hasher: ContentHasher
     let cipher: ContentCipher
+    /// The error-correction layer applied after encryption (§4.4), when the repository has one.
+    let errorCorrection: ErrorCorrection?
 
     /// Writes `kopia.repository` for format `version` (1: index v1, legacy manager; 2/3: index v2, epochs).
-    init(version: Int, hash: String = "BLAKE2B-256-128", extraParameters: String = "") async throws {
+    /// `eccOverheadPercent` turns on `REED-SOLOMON-CRC32`; `secretLength` 0 writes an empty HMAC secret.
+    init(version: Int, hash: String = "BLAKE2B-256-128", extraParameters: String = "", eccOverheadPercent: Int? = nil,
+         secretLength: Int = 32) async throws {
         self.version = version
         let uniqueID = (0..<32).map { _ in UInt8.random(in: 0...255) }
         let masterKey = (0..<32).map { _ in UInt8.random(in: 0...255) }
-        let secret = (0..<32).map { _ in UInt8.random(in: 0...255) }
+        let secret = (0..<secretLength).map { _ in UInt8.random(in: 0...255) }
+        let ecc = eccOverheadPercent.map { #","ecc":"REED-SOLOMON-CRC32","eccOverheadPercent":\#($0)"# } ?? ""
         let epochs = version >= 2
         let config = """
             {"format":{"hash":"\(hash)","encryption":"AES256-GCM-HMAC-SHA256",\
             "secret":"\(Data(secret).base64EncodedString())","masterKey":"\(Data(masterKey).base64EncodedString())",\
             "version":\(version),"maxPackSize":20971520,"indexVersion":\(epochs ? 2 : 1),\
-            "epochParameters":{"Enabled":\(epochs)},"enablePasswordChange":\(epochs),"splitter":"FIXED-1M"\(extraParameters)}}
+            "epochParameters":{"Enabled":\(epochs)},"enablePasswordChange":\(epochs),"splitter":"FIXED-1M"\(ecc)\(extraParameters)}}
             """
         let keys = try FormatKeys(password: Self.password, uniqueID: uniqueID, keyAlgorithm: "scrypt-65536-8-1")
         let nonce = (0..<12).map { _ in UInt8.random(in: 0...255) }
@@ -37,6 +42,13 @@ struct SyntheticRepository {
         hasher = try ContentHasher(algorithm: (try? HashAlgorithm(name: hash)) ?? .blake2b256_128,
                                    secret: secret)
         cipher = try ContentCipher(algorithm: .aes256GCMHMACSHA256, masterKey: masterKey)
+        errorCorrection = try eccOverheadPercent.map { try ErrorCorrection(name: ErrorCorrection.reedSolomonCRC32, overheadPercent: $0) }
+    }
+
+    /// AEAD, then ECC if the repository has it.
+    func seal(_ plaintext: [UInt8], iv: [UInt8]) throws -> [UInt8] {
+        let sealed = try cipher.encrypt(plaintext, iv: iv)
+        return try errorCorrection?.encode(sealed) ?? sealed
     }
 
     func contentID(_ data: [UInt8], prefix: UInt8 = 0) -> ContentID {
@@ -51,7 +63,7 @@ struct SyntheticRepository {
         var entries: [IndexV2Encoder.Entry] = []
         for (id, data) in contents {
             let stored = try compression.map { try Compression.compress(data, using: $0) } ?? data
-            let sealed = try cipher.encrypt(stored, iv: id.iv)
+            let sealed = try seal(stored, iv: id.iv)
             entries.append(IndexV2Encoder.Entry(
                 contentID: id, packBlobID: name, packOffset: UInt32(pack.count), packedLength: UInt32(sealed.count),
                 originalLength: UInt32(data.count), timestampSeconds: timestamp, deleted: deleted,
@@ -67,7 +79,7 @@ struct SyntheticRepository {
     @discardableResult
     func writeBlob(prefix: String, suffix: String = "", _ plaintext: [UInt8]) async throws -> String {
         let id = prefix + Hex.encode(hasher.hash(plaintext)) + suffix
-        try await storage.write(id, try cipher.encrypt(plaintext, iv: try ContentCipher.blobIV(forBlobID: id)))
+        try await storage.write(id, try seal(plaintext, iv: try ContentCipher.blobIV(forBlobID: id)))
         return id
     }
 
