@@ -91,7 +91,7 @@ public final class ContentWriter: Sendable {
                 header = compression.headerID
             }
         }
-        let sealed = try format.cipher.encrypt(payload, iv: id.iv)
+        let sealed = try format.seal(payload, iv: id.iv)
         let info = ContentInfo(
             contentID: id, packBlobID: "", packOffset: 0, packedLength: 0, originalLength: UInt32(data.count),
             timestampSeconds: Int64(clock().timeIntervalSince1970), deleted: false,
@@ -149,7 +149,7 @@ public final class ContentWriter: Sendable {
 
     /// Whole-blob encryption (§4.3): IV from the blob name, then ECC if the repository uses it.
     func sealBlob(_ plain: [UInt8], blobID: String) throws -> [UInt8] {
-        let sealed = try format.cipher.encrypt(plain, iv: try ContentCipher.blobIV(forBlobID: blobID))
+        let sealed = try format.seal(plain, iv: try ContentCipher.blobIV(forBlobID: blobID))
         return sealed
     }
 

@@ -43,7 +43,7 @@ struct PackBuilder: Sendable {
         out.append(contentsOf: randomBytes(pad))
         let plain = try IndexV2Encoder.encode(entries, randomTail: randomBytes(32))
         let iv = format.hasher.hash(plain)
-        let sealed = try format.cipher.encrypt(plain, iv: iv)
+        let sealed = try format.seal(plain, iv: iv)
         let indexOffset = out.count
         out.append(contentsOf: sealed)
         var post: [UInt8] = []
