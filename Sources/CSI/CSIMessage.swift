@@ -1,3 +1,5 @@
+public import GRPCTransport
+
 /// A top-level CSI request or response message with its protobuf wire form.
 public protocol CSIMessage: Hashable, Sendable {
     /// The protobuf encoding (map entries sorted by key, so equal values encode equally).
@@ -23,7 +25,7 @@ public struct CSIDecodingError: Error, Sendable, Equatable, CustomStringConverti
     }
 
     /// The same bytes never decode.
-    public var retry: Never? { nil }
+    public var retry: RetryClass { .permanent }
 
     public var description: String { "\(byteCount) bytes are not a valid \(messageType)" }
 

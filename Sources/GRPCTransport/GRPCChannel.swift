@@ -136,7 +136,10 @@ public final class GRPCChannel: Sendable {
         return try state.response(method: method)
     }
 
-    /// Closes the channel. Calls still in flight finish with an error status. Idempotent.
+    /// Closes the channel and joins its completion-queue thread. Idempotent.
+    ///
+    /// Blocks the calling thread until every call started on the channel has completed, so cancel or await
+    /// in-flight calls first (a `waitForReady` call without a timeout would otherwise keep it waiting).
     public func close() {
         let wasOpen = state.withLock { state -> Bool in
             defer { state.closed = true }

@@ -7,7 +7,7 @@ import Testing
 struct CSIInfoCommandTests {
     @Test func reportsTheTestDriver() async throws {
         try await TestCSIDriver().withServed { served async throws in
-            let child = try ChildProcess([ferryBinary, "csi", "info", "--endpoint", served.socketPath])
+            let child = try ChildProcess([ferryBinary, "csi", "info", "--endpoint", served.socketPath, "--timeout", "60s"])
             #expect(try await child.wait() == 0)
             let output = child.output
             await child.terminate()
@@ -19,7 +19,7 @@ struct CSIInfoCommandTests {
 
     @Test func controllerOnlyDriverReportsNodeNotServed() async throws {
         try await TestCSIDriver().withServed(node: false) { served async throws in
-            let child = try ChildProcess([ferryBinary, "csi", "info", "--endpoint", served.socketPath, "--json"])
+            let child = try ChildProcess([ferryBinary, "csi", "info", "--endpoint", served.socketPath, "--json", "--timeout", "60s"])
             #expect(try await child.wait() == 0)
             let output = child.output
             await child.terminate()
@@ -57,7 +57,7 @@ struct CSIInfoCommandTests {
     @Test func gRPCServerWithoutCSIIsReportedAsNotACSIDriver() async throws {
         let path = try temporaryCSISocketPath()
         let server = try GRPCServerWithoutCSI(path: path)
-        let child = try ChildProcess([ferryBinary, "csi", "info", "--endpoint", path])
+        let child = try ChildProcess([ferryBinary, "csi", "info", "--endpoint", path, "--timeout", "60s"])
         #expect(try await child.wait() == 6)
         let output = child.output
         await child.terminate()

@@ -113,7 +113,7 @@ struct CSIServerTests {
         driver.inject(.init(delay: .seconds(30)), into: "Probe")
         try await driver.withServed { served async throws in
             let error = await #expect(throws: RPCError.self) {
-                try await served.identity.probe(options: .init(timeout: .seconds(2)))
+                try await served.identity.probe(options: .init(timeout: .seconds(5)))
             }
             #expect(error?.code == .deadlineExceeded)
             #expect(driver.calls.first?.deadline != nil)

@@ -120,7 +120,7 @@ struct InteropTests {
         #expect(matched == 64)
 
         // `ferry csi info` against the same server, text and JSON.
-        let text = try ChildProcess([ferryBinary, "csi", "info", "--endpoint", "unix://" + socket, "--timeout", "10s"])
+        let text = try ChildProcess([ferryBinary, "csi", "info", "--endpoint", "unix://" + socket, "--timeout", "60s"])
         #expect(try await text.wait() == 0, "\(text.output)")
         let printed = text.output
         await text.terminate()
@@ -130,7 +130,7 @@ struct InteropTests {
         #expect(printed.contains("CREATE_DELETE_SNAPSHOT"))
         #expect(printed.contains("py-node"))
 
-        let json = try ChildProcess([ferryBinary, "csi", "info", "--endpoint", socket, "--json"])
+        let json = try ChildProcess([ferryBinary, "csi", "info", "--endpoint", socket, "--json", "--timeout", "60s"])
         #expect(try await json.wait() == 0, "\(json.output)")
         let jsonOutput = json.output
         await json.terminate()

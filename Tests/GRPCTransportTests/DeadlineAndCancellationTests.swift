@@ -8,7 +8,7 @@ struct DeadlineAndCancellationTests {
         try await withServer(handlers: standardHandlers(observations)) { _, channel async throws in
             // Generous deadline: the handler must have started before it expires, even on a loaded machine.
             let error = await #expect(throws: RPCError.self) {
-                try await channel.unary(method: Method.sleep, request: [], options: .init(timeout: .seconds(2)))
+                try await channel.unary(method: Method.sleep, request: [], options: .init(timeout: .seconds(5)))
             }
             #expect(error?.code == .deadlineExceeded)
             await observations.wait(for: "cancelled")

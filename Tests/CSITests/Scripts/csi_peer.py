@@ -114,7 +114,7 @@ def client(socket_path, gen_dir):
         except grpc.RpcError as e:
             return {"code": e.code().name, "details": e.details()}
 
-    info = identity.GetPluginInfo(pb.GetPluginInfoRequest(), timeout=10)
+    info = identity.GetPluginInfo(pb.GetPluginInfoRequest(), timeout=60)
     results["plugin_name"] = info.name
     results["manifest"] = dict(info.manifest)
 
@@ -123,7 +123,7 @@ def client(socket_path, gen_dir):
         name="py-vol", capacity_range=pb.CapacityRange(required_bytes=3 << 30), volume_capabilities=[mount],
         secrets={"user": "py", "token": "t0k3n"},
         volume_content_source=pb.VolumeContentSource(snapshot=pb.VolumeContentSource.SnapshotSource(
-            snapshot_id="snap-py"))), timeout=10)
+            snapshot_id="snap-py"))), timeout=60)
     results["created_source_case"] = created.volume.content_source.WhichOneof("type")
     results["created_source_id"] = created.volume.content_source.snapshot.snapshot_id
     results["created_capacity"] = created.volume.capacity_bytes
@@ -132,31 +132,31 @@ def client(socket_path, gen_dir):
     results["missing_source"] = status(lambda: controller.CreateVolume(pb.CreateVolumeRequest(
         name="py-missing", volume_capabilities=[mount],
         volume_content_source=pb.VolumeContentSource(volume=pb.VolumeContentSource.VolumeSource(
-            volume_id="vol-missing"))), timeout=10))
+            volume_id="vol-missing"))), timeout=60))
     results["injected_failure"] = status(lambda: controller.DeleteVolume(
-        pb.DeleteVolumeRequest(volume_id="x"), timeout=10))
+        pb.DeleteVolumeRequest(volume_id="x"), timeout=60))
     results["deadline"] = status(lambda: identity.Probe(pb.ProbeRequest(), timeout=0.2))
 
     limit = 4 * 1024 * 1024
     near = pb.CreateVolumeRequest(name="py-near", volume_capabilities=[mount], parameters={"blob": "a" * (limit - 1024)})
     over = pb.CreateVolumeRequest(name="py-over", volume_capabilities=[mount], parameters={"blob": "a" * (limit + 1024)})
     results["near_limit_request_bytes"] = near.ByteSize()
-    results["near_limit"] = status(lambda: controller.CreateVolume(near, timeout=20))
-    results["over_limit"] = status(lambda: controller.CreateVolume(over, timeout=20))
+    results["near_limit"] = status(lambda: controller.CreateVolume(near, timeout=60))
+    results["over_limit"] = status(lambda: controller.CreateVolume(over, timeout=60))
 
     def one(i):
         r = controller.CreateVolume(pb.CreateVolumeRequest(name=f"py-c{i}", volume_capabilities=[mount],
                                                            capacity_range=pb.CapacityRange(required_bytes=i + 1)),
-                                    timeout=20)
+                                    timeout=60)
         return r.volume.capacity_bytes == i + 1
     with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
         results["concurrent_ok"] = sum(pool.map(one, range(64)))
 
     raw = channel.unary_unary("/csi.v1.Controller/CreateVolume", request_serializer=None,
                               response_deserializer=None)
-    results["malformed"] = status(lambda: raw(b"\x0a\x05A", timeout=10))
-    results["unknown_method"] = status(lambda: channel.unary_unary("/csi.v1.Identity/Nope")(b"", timeout=10))
-    results["probe_after_errors"] = identity.Probe(pb.ProbeRequest(), timeout=10).ready.value
+    results["malformed"] = status(lambda: raw(b"\x0a\x05A", timeout=60))
+    results["unknown_method"] = status(lambda: channel.unary_unary("/csi.v1.Identity/Nope")(b"", timeout=60))
+    results["probe_after_errors"] = identity.Probe(pb.ProbeRequest(), timeout=60).ready.value
     print(json.dumps(results, sort_keys=True))
 
 
