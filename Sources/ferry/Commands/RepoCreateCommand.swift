@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
 import Kopia
+import Logging
 
-/// `ferry repo create`: a new filesystem repository Kopia (0.12 and later) opens.
+/// `ferry repo create`: a new repository (filesystem or S3) that Kopia (0.12 and later) opens.
 struct RepoCreateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
-        abstract: "Create a Kopia repository (format v3, index v2, epoch manager) on the local filesystem.",
+        abstract: "Create a Kopia repository (format v3, index v2, epoch manager) on a filesystem or in S3.",
         discussion: "Refuses to overwrite an existing repository.\n\n" + ExitCodes.help
     )
 
@@ -29,7 +30,7 @@ struct RepoCreateCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CommandFailure.run {
-            let path = try repository.writableFilesystemPath()
+            let location = try repository.location()
             let password = try repository.password()
             var options = RepositoryCreateOptions()
             options.hash = hash
@@ -37,18 +38,23 @@ struct RepoCreateCommand: AsyncParsableCommand {
             options.splitter = splitter
             options.keyAlgorithm = keyAlgorithm
             options.maxPackSize = maxPackSizeMB << 20
-            let format = try await RepositoryCreator.createFilesystem(at: path, password: password, options: options)
-            print("created Kopia repository at \(path): format v\(format.version), index v2, \(hash), \(encryption), \(splitter)")
+            let format: RepositoryFormat
+            switch location {
+            case .filesystem(let path):
+                format = try await RepositoryCreator.createFilesystem(at: path, password: password, options: options)
+            case .s3:
+                format = try await RepositoryCreator.create(storage: try repository.storage(), password: password,
+                                                            options: options)
+            }
+            print("created Kopia repository at \(location): format v\(format.version), index v2, \(hash), \(encryption), \(splitter)")
         }
     }
 }
 
 extension RepositoryOptions {
-    /// The repository path for the write commands, which write filesystem repositories only.
-    func writableFilesystemPath() throws -> String {
-        guard case .filesystem(let path) = try location() else {
-            throw CommandError.usage("only filesystem repositories can be written (use filesystem:///path or a path)")
-        }
-        return path
+    /// The blob storage of `--repo` / `KOPIA_REPOSITORY` for the write commands: a filesystem directory or an
+    /// S3 bucket and prefix (with the `--s3-…` flags and `AWS_*` variables).
+    func storage(logger: Logger = Logger(label: "ferry")) throws -> any BlobStorage {
+        try location().makeStorage(s3Overrides: s3.overrides, logger: logger)
     }
 }

@@ -33,13 +33,12 @@ struct SnapshotCreateCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CommandFailure.run {
-            let root = try repository.writableFilesystemPath()
             let password = try repository.password()
             let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
             let source = try parseIdentity(defaultPath: absolute)
             var options = SnapshotUploadOptions(description: description, parallelism: parallel)
             options.compression = compression == "none" ? nil : try CompressionAlgorithm(name: compression)
-            let storage = try FilesystemStorage(root: root)
+            let storage = try repository.storage()
             let writer = try await RepositoryWriter.open(storage: storage, password: password, logger: Logger(label: "ferry"))
             let r = try await writer.snapshot(path: absolute, source: source, options: options)
             let seconds = Double(r.endTime.seconds - r.startTime.seconds)

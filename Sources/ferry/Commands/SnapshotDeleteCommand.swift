@@ -18,7 +18,7 @@ struct SnapshotDeleteCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CommandFailure.run {
-            let storage = try FilesystemStorage(root: try repository.writableFilesystemPath())
+            let storage = try repository.storage()
             let writer = try await RepositoryWriter.open(storage: storage, password: try repository.password(),
                                                          logger: Logger(label: "ferry"))
             try await writer.deleteSnapshot(id: id)
