@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 
 /// A counting semaphore over bytes: the restore's memory budget. Workers `acquire` the bytes a pack range will
@@ -13,7 +14,20 @@ final class ByteBudget: Sendable {
 
     private struct State {
         var available: Int
-        var waiters: [(bytes: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var waiters: [(bytes: Int, waiter: Waiter)] = []
+    }
+
+    /// A task (suspended) or a thread (blocked) waiting for room.
+    private enum Waiter {
+        case task(CheckedContinuation<Void, Never>)
+        case thread(DispatchSemaphore)
+
+        func wake() {
+            switch self {
+            case .task(let c): c.resume()
+            case .thread(let s): s.signal()
+            }
+        }
     }
 
     init(capacity: Int) {
@@ -37,7 +51,7 @@ final class ByteBudget: Sendable {
                     s.available -= n
                     return true
                 }
-                s.waiters.append((n, c))
+                s.waiters.append((n, .task(c)))
                 return false
             }
             if now { c.resume() }
@@ -45,18 +59,34 @@ final class ByteBudget: Sendable {
         return n
     }
 
+    /// `acquire` for a dedicated thread: blocks it (never call from the cooperative pool).
+    func acquireBlocking(_ bytes: Int) -> Int {
+        let n = min(max(bytes, 0), capacity)
+        let semaphore = DispatchSemaphore(value: 0)
+        let granted = state.withLock { s -> Bool in
+            if s.waiters.isEmpty, s.available >= n {
+                s.available -= n
+                return true
+            }
+            s.waiters.append((n, .thread(semaphore)))
+            return false
+        }
+        if !granted { semaphore.wait() }
+        return n
+    }
+
     /// Returns bytes taken by `acquire` and wakes the waiters that now fit, in order.
     func release(_ bytes: Int) {
-        let ready = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+        let ready = state.withLock { s -> [Waiter] in
             s.available += bytes
-            var out: [CheckedContinuation<Void, Never>] = []
+            var out: [Waiter] = []
             while let first = s.waiters.first, first.bytes <= s.available {
                 s.available -= first.bytes
-                out.append(first.continuation)
+                out.append(first.waiter)
                 s.waiters.removeFirst()
             }
             return out
         }
-        for c in ready { c.resume() }
+        for w in ready { w.wake() }
     }
 }

@@ -1,13 +1,21 @@
+import Dispatch
+import Foundation
 import Synchronization
 
-/// Executes a `ReadSchedule`: `parallelism` workers each take the next unit, wait for its bytes in the memory
-/// budget, read the range (one ranged read of one pack), then — off the cooperative pool — decrypt, decompress
-/// and hash-check each content and hand the plaintext to `deliver`, which writes it (restore) or drops it
-/// (verify). Decoding therefore runs on all cores, with as many units in flight as the budget allows.
+/// Executes a `ReadSchedule`: `parallelism` dedicated worker threads each take the next unit, wait for its bytes
+/// in the memory budget, read the range (one ranged read of one pack; memory-mapped on a filesystem
+/// repository), then decrypt, decompress and (optionally) hash-check each content and hand the plaintext to
+/// `deliver`, which writes it (restore) or drops it (verify). Decoding and writing therefore run on all cores,
+/// with as many units in flight as the budget allows.
+///
+/// The workers are plain threads, not the cooperative pool or Dispatch's global queue: their work is blocking
+/// (`pwrite`, page faults), and Dispatch narrows its pool to the core count when the machine is busy, which
+/// would serialize the writes. Sources that can only read asynchronously (S3) are awaited from the worker.
 ///
 /// A failed range read or a content that fails to decode reaches `deliver` as `.failure` for that content's
 /// targets (the error names the pack and content); other contents go on. `shouldStop` is checked before each
-/// unit (fail-fast, cancellation). Returns when every unit was delivered or skipped.
+/// unit (fail-fast); cancelling the calling task stops the workers the same way. Returns when every unit was
+/// delivered or skipped.
 struct PackReader: Sendable {
     let source: any RestoreContentSource
     let parallelism: Int
@@ -20,15 +28,16 @@ struct PackReader: Sendable {
         let units = schedule.units
         let workers = max(1, min(parallelism, units.count))
         let segments = Segments(count: units.count, parts: workers)
-        await withTaskGroup(of: Void.self) { group in
-            for worker in 0..<workers {
-                group.addTask {
-                    while !shouldStop() && !Task.isCancelled {
-                        guard let i = segments.take(preferring: worker) else { return }
-                        await process(units[i], deliver: deliver)
-                    }
+        let cancelled = StopFlag()
+        await withTaskCancellationHandler {
+            await WorkerThreads.run(count: workers) { worker in
+                while !shouldStop() && !cancelled.isSet {
+                    guard let i = segments.take(preferring: worker) else { return }
+                    process(units[i], deliver: deliver)
                 }
             }
+        } onCancel: {
+            cancelled.set()
         }
         // Units nobody took (stopped early) still owe their targets an answer.
         let stopped = KopiaError(.cancelled, "the restore stopped before this content was read")
@@ -37,13 +46,13 @@ struct PackReader: Sendable {
         }
     }
 
-    private func process(_ unit: ReadSchedule.Unit, deliver: @escaping Deliver) async {
-        let taken = await budget.acquire(unit.memoryCost)
+    /// Reads and delivers one unit; runs on a worker thread.
+    private func process(_ unit: ReadSchedule.Unit, deliver: Deliver) {
+        let taken = budget.acquireBlocking(unit.memoryCost)
         defer { budget.release(taken) }
         let raw: PackRange
         do {
-            raw = try await source.fetch(pack: unit.pack, offset: unit.offset, length: unit.length,
-                                         firstContent: unit.contents.first?.info.contentID)
+            raw = try fetch(unit)
         } catch {
             let e = KopiaError.wrap(error).adding(blobID: unit.pack)
             for content in unit.contents {
@@ -52,22 +61,51 @@ struct PackReader: Sendable {
             return
         }
         progress.packRead(bytes: Int64(raw.count), contents: unit.contents.count)
-        let source = self.source
-        do {
-            try await BlockingIO.run {
-                for content in unit.contents {
-                    do {
-                        deliver(content, .success(try source.decode(content.info, range: raw, rangeOffset: unit.offset)))
-                    } catch {
-                        deliver(content, .failure(KopiaError.wrap(error).adding(
-                            blobID: content.info.packBlobID, contentID: content.info.contentID.description)))
-                    }
-                }
+        for content in unit.contents {
+            do {
+                deliver(content, .success(try source.decode(content.info, range: raw, rangeOffset: unit.offset)))
+            } catch {
+                deliver(content, .failure(KopiaError.wrap(error).adding(
+                    blobID: content.info.packBlobID, contentID: content.info.contentID.description)))
             }
-        } catch {
-            let e = KopiaError.wrap(error)
-            for content in unit.contents { deliver(content, .failure(e)) }
         }
+    }
+
+    /// The unit's bytes: directly when the source can read without suspending, else by awaiting it.
+    private func fetch(_ unit: ReadSchedule.Unit) throws -> PackRange {
+        let first = unit.contents.first?.info.contentID
+        if let range = try source.fetchBlocking(pack: unit.pack, offset: unit.offset, length: unit.length,
+                                                 firstContent: first) {
+            return range
+        }
+        let box = ResultBox()
+        let done = DispatchSemaphore(value: 0)
+        let source = self.source
+        Task {
+            do {
+                box.result = .success(try await source.fetch(pack: unit.pack, offset: unit.offset, length: unit.length,
+                                                             firstContent: first))
+            } catch {
+                box.result = .failure(error)
+            }
+            done.signal()
+        }
+        done.wait()
+        guard let result = box.result else { throw KopiaError(.cancelled, "the pack read did not finish") }
+        return try result.get()
+    }
+
+    /// Carries an async result to the waiting worker thread.
+    private final class ResultBox: @unchecked Sendable {
+        // @unchecked: written once by the task before `signal()`, read by the worker after `wait()`.
+        var result: Result<PackRange, any Error>?
+    }
+
+    /// Set once when the calling task is cancelled.
+    private final class StopFlag: Sendable {
+        private let flag = Atomic<Bool>(false)
+        var isSet: Bool { flag.load(ordering: .relaxed) }
+        func set() { flag.store(true, ordering: .relaxed) }
     }
 
     /// The units cut into one contiguous segment per worker. A worker reads its own segment front to back
@@ -98,5 +136,30 @@ struct PackReader: Sendable {
             }
             return nil
         }
+    }
+}
+
+/// Runs work on dedicated threads and waits for all of them without blocking the calling task.
+enum WorkerThreads {
+    static func run(count: Int, _ body: @escaping @Sendable (Int) -> Void) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let remaining = Countdown(count)
+            for worker in 0..<count {
+                let thread = Thread {
+                    body(worker)
+                    if remaining.finishOne() { continuation.resume() }
+                }
+                thread.name = "ferry-restore-\(worker)"
+                thread.stackSize = 1 << 20
+                thread.start()
+            }
+        }
+    }
+
+    private final class Countdown: Sendable {
+        private let left: Atomic<Int>
+        init(_ n: Int) { left = Atomic(n) }
+        /// True for the call that finishes the last one.
+        func finishOne() -> Bool { left.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue == 0 }
     }
 }

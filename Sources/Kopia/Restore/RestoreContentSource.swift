@@ -9,6 +9,8 @@ protocol RestoreContentSource: Sendable {
     func locate(_ id: ContentID) -> ContentInfo?
     /// The raw bytes `[offset, offset + length)` of `pack` (errors name the pack).
     func fetch(pack: String, offset: Int64, length: Int, firstContent: ContentID?) async throws -> PackRange
+    /// The same read without suspending, when the source can do that (local pack files); nil otherwise.
+    func fetchBlocking(pack: String, offset: Int64, length: Int, firstContent: ContentID?) throws -> PackRange?
     /// The plaintext of `info` (authenticated decrypt, decompress, optional hash re-check) from `range`, the
     /// bytes `fetch` returned for a read starting at `rangeOffset` of its pack.
     func decode(_ info: ContentInfo, range: PackRange, rangeOffset: Int64) throws -> [UInt8]
@@ -33,15 +35,26 @@ struct PackedContentSource: RestoreContentSource {
     }
 
     func fetch(pack: String, offset: Int64, length: Int, firstContent: ContentID?) async throws -> PackRange {
-        if let files, Self.isPlainBlobID(pack) {
-            let path = files.path(for: pack)
-            do {
-                return try await BlockingIO.run { try PackRange(mapping: path, offset: offset, length: length, blobID: pack) }
-            } catch let error as KopiaError {
-                throw error.adding(contentID: firstContent?.description)
+        if files != nil {
+            return try await BlockingIO.run {
+                try fetchBlocking(pack: pack, offset: offset, length: length, firstContent: firstContent)
+                    ?? PackRange([])
             }
         }
         return PackRange(try await manager.readPack(pack, offset: offset, length: length, contentID: firstContent))
+    }
+
+    func fetchBlocking(pack: String, offset: Int64, length: Int, firstContent: ContentID?) throws -> PackRange? {
+        guard let files else { return nil }
+        guard Self.isPlainBlobID(pack) else {
+            throw KopiaError(.corruptBlob, "the index names a pack blob ID that is not a plain name",
+                             blobID: pack, contentID: firstContent?.description)
+        }
+        do {
+            return try PackRange(mapping: files.path(for: pack), offset: offset, length: length, blobID: pack)
+        } catch {
+            throw error.adding(contentID: firstContent?.description)
+        }
     }
 
     func decode(_ info: ContentInfo, range: PackRange, rangeOffset: Int64) throws -> [UInt8] {
@@ -77,6 +90,10 @@ struct SingleContentSource: RestoreContentSource {
     func fetch(pack: String, offset: Int64, length: Int, firstContent: ContentID?) async throws -> PackRange {
         guard let firstContent else { return PackRange([]) }
         return PackRange(try await contents.content(firstContent))
+    }
+
+    func fetchBlocking(pack: String, offset: Int64, length: Int, firstContent: ContentID?) throws -> PackRange? {
+        nil
     }
 
     func decode(_ info: ContentInfo, range: PackRange, rangeOffset: Int64) throws -> [UInt8] {

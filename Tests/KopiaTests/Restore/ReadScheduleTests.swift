@@ -11,6 +11,9 @@ struct ReadScheduleTests {
         func fetch(pack: String, offset: Int64, length: Int, firstContent: ContentID?) async throws -> PackRange {
             PackRange([])
         }
+        func fetchBlocking(pack: String, offset: Int64, length: Int, firstContent: ContentID?) throws -> PackRange? {
+            nil
+        }
         func decode(_ info: ContentInfo, range: PackRange, rangeOffset: Int64) throws -> [UInt8] { [] }
     }
 
