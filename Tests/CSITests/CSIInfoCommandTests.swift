@@ -56,6 +56,7 @@ struct CSIInfoCommandTests {
 
     @Test func gRPCServerWithoutCSIIsReportedAsNotACSIDriver() async throws {
         let path = try temporaryCSISocketPath()
+        defer { removeSocketDirectory(path) }
         let server = try GRPCServerWithoutCSI(path: path)
         let child = try ChildProcess([ferryBinary, "csi", "info", "--endpoint", path, "--timeout", "60s"])
         #expect(try await child.wait() == 6)

@@ -150,6 +150,7 @@ struct CSIServerTests {
     @Test func defaultServiceMethodsAnswerUnimplemented() async throws {
         struct OnlyIdentity: IdentityService {}
         let path = try temporaryCSISocketPath()
+        defer { removeSocketDirectory(path) }
         let server = try CSIServer(configuration: .init(address: path), identity: OnlyIdentity(), logger: .init(label: "t"))
         let channel = try GRPCChannel(target: path, logger: .init(label: "t"))
         let error = await #expect(throws: RPCError.self) { try await IdentityClient(channel: channel).probe() }

@@ -52,6 +52,7 @@ struct InteropTests {
         let stubs = try await generatePythonStubs()
         defer { try? FileManager.default.removeItem(atPath: stubs) }
         let socket = try temporaryCSISocketPath()
+        defer { removeSocketDirectory(socket) }
         let server = try ChildProcess(["python3", RepoPaths.scripts + "/csi_peer.py", "serve", socket, stubs])
         let channel = try GRPCChannel(target: socket, logger: Logger(label: "ferry.test.interop"))
         do {

@@ -91,3 +91,8 @@ struct GRPCServerWithoutCSI {
     }
     func stop() async { await server.shutdown() }
 }
+
+/// Removes the temporary directory of a socket path from `temporaryCSISocketPath()`.
+func removeSocketDirectory(_ path: String) {
+    try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
+}

@@ -11,6 +11,11 @@ func temporarySocketPath() throws -> String {
     return dir + "/s.sock"
 }
 
+/// Removes the temporary directory of a socket path from ``temporarySocketPath()``.
+func removeSocketDirectory(_ path: String) {
+    try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
+}
+
 let testLogger = Logger(label: "ferry.test.grpc")
 
 /// Runs `body` with a server on a fresh socket and a channel to it; shuts both down afterwards.

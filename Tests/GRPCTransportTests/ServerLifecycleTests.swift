@@ -14,6 +14,7 @@ struct ServerLifecycleTests {
             }
         ]
         let path = try temporarySocketPath()
+        defer { removeSocketDirectory(path) }
         let server = try GRPCServer(configuration: .init(address: path), handlers: handlers, logger: testLogger)
         let channel = try GRPCChannel(target: path, logger: testLogger)
         defer { channel.close() }
@@ -32,6 +33,7 @@ struct ServerLifecycleTests {
     @Test func shutdownPastGracePeriodCancelsHandlers() async throws {
         let observations = Observations()
         let path = try temporarySocketPath()
+        defer { removeSocketDirectory(path) }
         let server = try GRPCServer(
             configuration: .init(address: path), handlers: standardHandlers(observations), logger: testLogger)
         let channel = try GRPCChannel(target: path, logger: testLogger)
@@ -46,6 +48,7 @@ struct ServerLifecycleTests {
 
     @Test func clientReconnectsWhenTheServerRestarts() async throws {
         let path = try temporarySocketPath()
+        defer { removeSocketDirectory(path) }
         let channel = try GRPCChannel(target: path, logger: testLogger)
         defer { channel.close() }
         let first = try GRPCServer(
@@ -66,6 +69,7 @@ struct ServerLifecycleTests {
 
     @Test func waitForReadyRidesOutAServerThatStartsLate() async throws {
         let path = try temporarySocketPath()
+        defer { removeSocketDirectory(path) }
         let channel = try GRPCChannel(target: path, logger: testLogger)
         defer { channel.close() }
         let call = Task {

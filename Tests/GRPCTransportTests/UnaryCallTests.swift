@@ -66,6 +66,7 @@ struct UnaryCallTests {
 
     @Test func callWithoutServerFailsUnavailable() async throws {
         let path = try temporarySocketPath()
+        defer { removeSocketDirectory(path) }
         let channel = try GRPCChannel(target: path, logger: testLogger)
         defer { channel.close() }
         let error = await #expect(throws: RPCError.self) {
