@@ -7,7 +7,7 @@ import Darwin
 /// How a restore runs (`SnapshotRestorer`). Plain value; every field has a safe default.
 public struct RestoreOptions: Sendable {
     /// Concurrent pack-range workers (each reads one coalesced range, then decrypts, decompresses and writes its
-    /// contents). Default: twice the active processor count, at least 2.
+    /// contents). Default: twice the active processor count, 2 to 16.
     public var parallelism: Int
     /// Upper bound, in bytes, of the pack ranges and decoded contents held in memory at once. Workers wait for
     /// room (backpressure) instead of buffering; a single range larger than the budget runs alone.
@@ -44,9 +44,9 @@ public struct RestoreOptions: Sendable {
         self.failFast = failFast
     }
 
-    /// Twice the active processor count, at least 2: reads overlap with decoding and writing.
+    /// Twice the active processor count (at least 2, at most 16): reads overlap with decoding and writing.
     public static var defaultParallelism: Int {
-        max(2, ProcessorCount.active * 2)
+        min(16, max(2, ProcessorCount.active * 2))
     }
 }
 

@@ -54,11 +54,11 @@ struct RestoreCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CommandFailure.run {
+            FileLimits.raise()
             let selection = try selection.selection()
             let logger = Logger(label: "ferry")
             let repo = try await repository.open(logger: logger)
             let snapshot = try repo.select(selection)
-            FileLimits.raise()
             let options = RestoreOptions(parallelism: parallel, skipExisting: skipExisting, restoreOwnership: !noOwner,
                                          sparse: sparse, checkHashes: checkHashes, failFast: failFast)
             let progress = RestoreProgress()
@@ -79,13 +79,25 @@ struct RestoreCommand: AsyncParsableCommand {
     }
 }
 
-/// Raises the soft open-file limit to the hard limit (a restore keeps a descriptor per directory it works in).
+/// Process-wide settings for `restore` and `verify` (the executable owns process state; the engine never
+/// touches it).
 enum FileLimits {
+    /// Raises the soft open-file limit to the hard limit (a restore keeps a descriptor per directory it works
+    /// in), and caps glibc's malloc arenas at 2: each worker thread would otherwise get its own arena, which keeps
+    /// freed pack-sized buffers, so peak RSS would grow with `--parallel` past the engine's memory budget.
     static func raise() {
         var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
-        limit.rlim_cur = limit.rlim_max
-        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        #if canImport(Glibc)
+        // mallopt(M_ARENA_MAX = -8, 2); <malloc.h> is not part of Swift's Glibc module, so look it up.
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") {
+            typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+            _ = unsafeBitCast(symbol, to: Mallopt.self)(-8, 2)
+        }
+        #endif
     }
 }
 

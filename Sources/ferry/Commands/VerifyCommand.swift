@@ -35,6 +35,7 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CommandFailure.run {
+            FileLimits.raise()
             let selection = try selection.selection()
             let logger = Logger(label: "ferry")
             let repo = try await repository.open(logger: logger)
