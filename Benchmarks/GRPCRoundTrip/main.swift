@@ -28,7 +28,8 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
 }
 
 nonisolated func runClient(socket: String, sequential: Int, callers: Int, perCaller: Int) async throws -> String {
-    let channel = try GRPCChannel(target: socket, logger: Logger(label: "ferry.bench"))
+    let channel = try GRPCChannel(
+        target: socket, configuration: .init(busyPoll: busyPoll), logger: Logger(label: "ferry.bench"))
     defer { channel.close() }
     let identity = IdentityClient(channel: channel)
     _ = try await identity.getPluginInfo(options: .init(timeout: .seconds(30), waitForReady: true))
@@ -69,10 +70,13 @@ guard arguments.count >= 3 else {
 }
 let logger = Logger(label: "ferry.bench")
 let socket = arguments[2]
+/// FERRY_BENCH_BUSY_POLL_US overrides the transport's busy-poll window on both ends (0 = off).
+let busyPoll: Duration = ProcessInfo.processInfo.environment["FERRY_BENCH_BUSY_POLL_US"]
+    .flatMap(Int.init).map { .microseconds($0) } ?? ChannelConfiguration().busyPoll
 
 switch arguments[1] {
 case "serve":
-    let server = try CSIServer(configuration: .init(address: socket), identity: BenchIdentity(), logger: logger)
+    let server = try CSIServer(configuration: .init(address: socket, busyPoll: busyPoll), identity: BenchIdentity(), logger: logger)
     print("ready")
     fflush(nil)
     // Serve until the harness kills the process.

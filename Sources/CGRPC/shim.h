@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <sys/select.h>
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
 #include <grpc/byte_buffer_reader.h>
@@ -19,6 +20,10 @@
 static inline uint8_t *cgrpc_slice_start(grpc_slice *s) { return GRPC_SLICE_START_PTR(*s); }
 static inline size_t cgrpc_slice_length(grpc_slice *s) { return GRPC_SLICE_LENGTH(*s); }
 static inline uint32_t cgrpc_propagate_defaults(void) { return GRPC_PROPAGATE_DEFAULTS; }
+
+/// Names the calling thread (at most 15 bytes are kept), so profilers and `top -H` show the queue threads.
+/// pthread_setname_np needs _GNU_SOURCE before <pthread.h>, which this header must not define (§3.2).
+static inline void cgrpc_name_current_thread(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }
 
 // ---------------------------------------------------------------------------------------------------------
 // Unary call batches. Every pointer a grpc_op holds must stay at a fixed address until its batch completes
@@ -78,10 +83,16 @@ static inline grpc_call_error cgrpc_client_call_start(grpc_call *call, cgrpc_cli
     return grpc_call_start_batch(call, ops, 6, tag, NULL);
 }
 
-/// Server side of one unary call, from grpc_server_request_call to the status.
+/// Server side of one unary call, from the request-call to the status.
+///
+/// Registered methods (grpc_server_register_method with GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER) arrive with
+/// the request message already read into `recv_message` and the deadline in `deadline`, so a call needs no
+/// receive batch (grpc-c.md §4.1). Unknown methods arrive through the generic request-call, with the method and
+/// deadline in `details` and no message read.
 typedef struct cgrpc_server_call {
     grpc_call *call;
     grpc_call_details details;
+    gpr_timespec deadline;
     grpc_metadata_array request_metadata;
     grpc_byte_buffer *recv_message;
     grpc_byte_buffer *send_message;
@@ -92,6 +103,7 @@ static inline void cgrpc_server_call_init(cgrpc_server_call *c) {
     memset(c, 0, sizeof *c);
     grpc_call_details_init(&c->details);
     grpc_metadata_array_init(&c->request_metadata);
+    c->deadline = gpr_inf_future(GPR_CLOCK_MONOTONIC);
 }
 
 static inline void cgrpc_server_call_destroy(cgrpc_server_call *c) {
@@ -102,20 +114,23 @@ static inline void cgrpc_server_call_destroy(cgrpc_server_call *c) {
     grpc_metadata_array_destroy(&c->request_metadata);
 }
 
+/// Registers `method` (a full path) so its calls arrive with the request message pre-read. Before server start.
+static inline void *cgrpc_server_register_unary_method(grpc_server *server, const char *method) {
+    return grpc_server_register_method(server, method, NULL, GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
+}
+
+/// Posts one request for a call to the registered method `method_handle`.
+static inline grpc_call_error cgrpc_server_request_registered_call(grpc_server *server, void *method_handle,
+                                                                   grpc_completion_queue *cq,
+                                                                   cgrpc_server_call *c, void *tag) {
+    return grpc_server_request_registered_call(server, method_handle, &c->call, &c->deadline,
+                                               &c->request_metadata, &c->recv_message, cq, cq, tag);
+}
+
+/// Posts one request for a call to any method that was not registered.
 static inline grpc_call_error cgrpc_server_request_call(grpc_server *server, grpc_completion_queue *cq,
                                                         cgrpc_server_call *c, void *tag) {
     return grpc_server_request_call(server, &c->call, &c->details, &c->request_metadata, cq, cq, tag);
-}
-
-/// Batch 1: SEND_INITIAL_METADATA (empty) + RECV_MESSAGE.
-static inline grpc_call_error cgrpc_server_call_start_receive(cgrpc_server_call *c, void *tag) {
-    grpc_op ops[2];
-    memset(ops, 0, sizeof ops);
-    ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
-    ops[0].data.send_initial_metadata.count = 0;
-    ops[1].op = GRPC_OP_RECV_MESSAGE;
-    ops[1].data.recv_message.recv_message = &c->recv_message;
-    return grpc_call_start_batch(c->call, ops, 2, tag, NULL);
 }
 
 /// RECV_CLOSE_ON_SERVER on its own: completes when the call ends; `cancelled` is 1 after a client cancel or
@@ -128,19 +143,24 @@ static inline grpc_call_error cgrpc_server_call_watch_close(cgrpc_server_call *c
     return grpc_call_start_batch(c->call, &op, 1, tag, NULL);
 }
 
-/// Batch 2: SEND_MESSAGE (when `c->send_message` is set) + SEND_STATUS_FROM_SERVER. grpc copies the details.
+/// The one reply batch: SEND_INITIAL_METADATA (empty), SEND_MESSAGE (when `c->send_message` is set) and
+/// SEND_STATUS_FROM_SERVER. grpc copies the details.
 static inline grpc_call_error cgrpc_server_call_start_reply(cgrpc_server_call *c, grpc_status_code status,
                                                             const char *details, size_t details_length,
                                                             void *tag) {
-    grpc_op ops[2];
+    grpc_op ops[3];
     memset(ops, 0, sizeof ops);
     size_t n = 0;
+    ops[n].op = GRPC_OP_SEND_INITIAL_METADATA;
+    ops[n].data.send_initial_metadata.count = 0;
+    n++;
     if (c->send_message) {
         ops[n].op = GRPC_OP_SEND_MESSAGE;
         ops[n].data.send_message.send_message = c->send_message;
         n++;
     }
-    grpc_slice details_slice = grpc_slice_from_copied_buffer(details, details_length);
+    grpc_slice details_slice = details_length == 0 ? grpc_empty_slice()
+                                                   : grpc_slice_from_copied_buffer(details, details_length);
     ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
     ops[n].data.send_status_from_server.trailing_metadata_count = 0;
     ops[n].data.send_status_from_server.status = status;
@@ -179,6 +199,13 @@ static inline grpc_arg cgrpc_integer_arg(const char *key, int value) {
     arg.key = (char *)key;
     arg.value.integer = value;
     return arg;
+}
+
+/// CLOCK_MONOTONIC in nanoseconds (vDSO, no system call): the busy-poll clock of the completion-queue thread.
+static inline int64_t cgrpc_monotonic_nanos(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /// gpr_timespec for "now + micros" on the monotonic clock, the clock gRPC deadlines travel in.

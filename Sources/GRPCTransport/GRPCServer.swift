@@ -29,8 +29,14 @@ public final class GRPCServer: Sendable {
             GRPCLibrary.release()
             throw GRPCTransportError(.bindFailed, "grpc_server_create failed", address: normalized)
         }
-        let queue = CompletionQueue(name: "ferry-grpc-srv")
+        let queue = CompletionQueue(name: "ferry-grpc-srv", busyPoll: configuration.busyPoll)
         grpc_server_register_completion_queue(server, queue.raw, nil)
+        // Registered methods arrive with their request already read: one batch fewer per call. Everything
+        // else comes through the generic request-call and is answered UNIMPLEMENTED.
+        var methods = handlers.sorted { $0.key < $1.key }.map { path, handler in
+            ServerMethod(path: path, handle: cgrpc_server_register_unary_method(server, path), handler: handler)
+        }
+        methods.append(ServerMethod(path: "", handle: nil, handler: nil))
         let creds = grpc_insecure_server_credentials_create()
         let bound = grpc_server_add_http2_port(server, normalized, creds)
         grpc_server_credentials_release(creds)
@@ -44,8 +50,11 @@ public final class GRPCServer: Sendable {
         grpc_server_start(server)
         self.address = normalized
         self.core = ServerCore(
-            server: SendablePointer(raw: server), queue: queue, handlers: handlers, logger: logger)
-        for _ in 0..<max(1, configuration.pendingAccepts) { core.accept() }
+            server: SendablePointer(raw: server), queue: queue,
+            handlerExecutor: configuration.startsHandlersOnQueueThread ? queue.executor : nil, logger: logger)
+        for method in methods {
+            for _ in 0..<max(1, configuration.pendingAccepts) { core.accept(method) }
+        }
         logger.debug("grpc server listening", metadata: ["grpc.address": "\(normalized)"])
     }
 
@@ -66,7 +75,8 @@ public final class GRPCServer: Sendable {
 final class ServerCore: @unchecked Sendable {
     let server: SendablePointer
     let queue: CompletionQueue
-    let handlers: [String: UnaryHandler]
+    /// Where handler tasks start: the queue thread's executor, or `nil` for the global pool.
+    let handlerExecutor: (any TaskExecutor)?
     let logger: Logger
     private let state = Mutex(State())
 
@@ -77,29 +87,33 @@ final class ServerCore: @unchecked Sendable {
         var drainWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    init(server: SendablePointer, queue: CompletionQueue, handlers: [String: UnaryHandler], logger: Logger) {
+    init(server: SendablePointer, queue: CompletionQueue, handlerExecutor: (any TaskExecutor)?, logger: Logger) {
         self.server = server
         self.queue = queue
-        self.handlers = handlers
+        self.handlerExecutor = handlerExecutor
         self.logger = logger
     }
 
     var inFlight: Int { state.withLock { $0.inFlight } }
 
-    /// Posts one `grpc_server_request_call`. Called at start and on every accepted call (queue thread).
-    func accept() {
+    /// Posts one request for a call to `method`. Called at start and on every accepted call (queue thread).
+    func accept(_ method: ServerMethod) {
         guard !state.withLock({ $0.shuttingDown }) else { return }
-        let call = ServerCall(core: self)
+        let call = ServerCall(core: self, method: method)
         let tag = CompletionTag.make { success in
             if success {
-                self.accept()
+                self.accept(method)
                 self.callStarted()
                 call.begin()
             } else {
                 call.release()  // the server is shutting down; the slot was never used
             }
         }
-        let error = cgrpc_server_request_call(server.raw, queue.raw, call.raw, tag)
+        let error = if let handle = method.handle {
+            cgrpc_server_request_registered_call(server.raw, handle, queue.raw, call.raw, tag)
+        } else {
+            cgrpc_server_request_call(server.raw, queue.raw, call.raw, tag)
+        }
         if error != GRPC_CALL_OK {
             CompletionTag.cancel(tag)
             call.release()
@@ -154,6 +168,15 @@ final class ServerCore: @unchecked Sendable {
         GRPCLibrary.release()
         logger.debug("grpc server stopped")
     }
+}
+
+/// A method the server accepts calls for: a registered path with its handler, or (no handle, no handler) the
+/// catch-all for every path that was not registered.
+/// `@unchecked Sendable`: `handle` is an opaque token gRPC owns for the server's lifetime; only passed back to it.
+struct ServerMethod: @unchecked Sendable {
+    let path: String
+    let handle: UnsafeMutableRawPointer?
+    let handler: UnaryHandler?
 }
 
 /// A one-time signal that any number of tasks can await.

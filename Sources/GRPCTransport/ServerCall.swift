@@ -2,19 +2,20 @@ internal import CGRPC
 import Logging
 import Synchronization
 
-/// One accepted unary call on the server, from `grpc_server_request_call` to its final batch.
+/// One accepted unary call on the server, from its request-call to its final batch.
 ///
-/// Protocol (grpc-c.md §4.1): batch 1 sends empty initial metadata and receives the request; a separate
-/// RECV_CLOSE_ON_SERVER batch reports cancellation (client cancel, deadline, forced shutdown) and then cancels
-/// the handler task; batch 2 sends the response and status. The call is released once no batch is outstanding
-/// and no handler runs (`pending` reaches 0).
+/// Protocol (grpc-c.md §4.1, with registered methods): the call arrives with its request message already read.
+/// A RECV_CLOSE_ON_SERVER batch, started first, reports cancellation (client cancel, deadline, forced shutdown)
+/// and then cancels the handler task; one reply batch sends initial metadata, the response and the status.
+/// The call is released once no batch is outstanding and no handler runs (`pending` reaches 0).
 ///
 /// `@unchecked Sendable`: `raw` is written by gRPC core only while a batch that points into it is outstanding;
-/// Swift reads `recv_message` after batch 1 completed, writes `send_message` before starting batch 2, and reads
-/// `cancelled` after the close batch completed. Everything else is behind `state`.
+/// Swift reads the request after the call was delivered, writes `send_message` before starting the reply batch,
+/// and reads `cancelled` after the close batch completed. Everything else is behind `state`.
 final class ServerCall: @unchecked Sendable {
     let raw: UnsafeMutablePointer<cgrpc_server_call>
     private let core: ServerCore
+    private let method: ServerMethod
     private let state = Mutex(State())
 
     private struct State {
@@ -24,8 +25,9 @@ final class ServerCall: @unchecked Sendable {
         var handler: Task<Void, Never>?
     }
 
-    init(core: ServerCore) {
+    init(core: ServerCore, method: ServerMethod) {
         self.core = core
+        self.method = method
         raw = .allocate(capacity: 1)
         cgrpc_server_call_init(raw)
     }
@@ -36,65 +38,58 @@ final class ServerCall: @unchecked Sendable {
         raw.deallocate()
     }
 
-    /// The call was accepted: start batch 1 and the close watch (queue thread).
+    /// The call was accepted (queue thread): watch for its end, then run the handler or answer directly.
     func begin() {
-        state.withLock { $0.pending = 2 }
-        let receiveTag = CompletionTag.make { success in self.received(success: success) }
-        if cgrpc_server_call_start_receive(raw, receiveTag) != GRPC_CALL_OK {
-            CompletionTag.cancel(receiveTag)
-            done()
-        }
+        state.withLock { $0.pending = 1 }
         let closeTag = CompletionTag.make { _ in self.closed() }
-        if cgrpc_server_call_watch_close(raw, closeTag) != GRPC_CALL_OK {
+        guard cgrpc_server_call_watch_close(raw, closeTag) == GRPC_CALL_OK else {
             CompletionTag.cancel(closeTag)
             done()
+            return
         }
-    }
-
-    private var method: String { ByteBuffer.string(of: raw.pointee.details.method) }
-
-    /// Batch 1 completed (queue thread): route and start the handler, or answer directly.
-    private func received(success: Bool) {
-        defer { done() }
-        guard success, !state.withLock({ $0.cancelled }) else { return }
-        let method = self.method
-        guard let handler = core.handlers[method] else {
-            core.logger.debug("grpc unknown method", metadata: ["grpc.method": "\(method)"])
-            reply(.failure(RPCError(.unimplemented, "method \(method) is not implemented")))
+        guard let handler = method.handler else {
+            let path = ByteBuffer.string(of: raw.pointee.details.method)
+            core.logger.debug("grpc unknown method", metadata: ["grpc.method": "\(path)"])
+            reply(.failure(RPCError(.unimplemented, "method \(path) is not implemented")))
             return
         }
         guard let buffer = raw.pointee.recv_message, let request = ByteBuffer.bytes(of: buffer) else {
             reply(.failure(RPCError(.internal, "the request message is missing or unreadable")))
             return
         }
-        let micros = cgrpc_micros_until(raw.pointee.details.deadline)
+        let micros = cgrpc_micros_until(raw.pointee.deadline)
         let deadline: ContinuousClock.Instant? =
             micros == Int64.max ? nil : ContinuousClock.now.advanced(by: .microseconds(micros))
-        let context = ServerContext(method: method, deadline: deadline)
-        state.withLock { state in
-            state.pending += 1
-            state.handler = Task {
-                let result: Result<[UInt8], RPCError>
-                do {
-                    result = .success(try await handler(request, context))
-                } catch let error as RPCError {
-                    result = .failure(error)
-                } catch is CancellationError {
-                    result = .failure(RPCError(.cancelled, "the handler was cancelled"))
-                } catch {
-                    result = .failure(RPCError(.unknown, String(describing: error)))
-                }
-                self.reply(result)
-                self.done()
+        let context = ServerContext(method: method.path, deadline: deadline)
+        state.withLock { $0.pending += 1 }
+        // With the queue-thread executor the handler may run to completion inside this initialiser.
+        let task = Task(executorPreference: core.handlerExecutor) {
+            let result: Result<[UInt8], RPCError>
+            do {
+                result = .success(try await handler(request, context))
+            } catch let error as RPCError {
+                result = .failure(error)
+            } catch is CancellationError {
+                result = .failure(RPCError(.cancelled, "the handler was cancelled"))
+            } catch {
+                result = .failure(RPCError(.unknown, String(describing: error)))
             }
+            self.reply(result)
+            self.done()
         }
+        // The close watch may have fired while the task started on another thread: cancel it now, then.
+        let cancelNow = state.withLock { state -> Bool in
+            if state.pending > 0 { state.handler = task }
+            return state.cancelled
+        }
+        if cancelNow { task.cancel() }
     }
 
-    /// Starts batch 2 with the response or the error status. Called once, from the queue thread or the
-    /// handler's task, never while another batch is being started on this call.
+    /// Starts the reply batch with the response or the error status. Called once, from the queue thread or the
+    /// handler's task, after the close watch was started and never concurrently with another batch start.
     private func reply(_ result: Result<[UInt8], RPCError>) {
         let code: RPCStatusCode
-        let details: String
+        var details: String
         switch result {
         case .success(let bytes):
             raw.pointee.send_message = ByteBuffer.make(bytes)
@@ -106,8 +101,7 @@ final class ServerCall: @unchecked Sendable {
         }
         state.withLock { $0.pending += 1 }
         let tag = CompletionTag.make { _ in self.done() }
-        var details2 = details
-        let error = details2.withUTF8 { utf8 in
+        let error = details.withUTF8 { utf8 in
             utf8.withMemoryRebound(to: CChar.self) { chars in
                 cgrpc_server_call_start_reply(
                     raw, grpc_status_code(rawValue: .init(truncatingIfNeeded: code.rawValue)),

@@ -27,16 +27,27 @@ public struct ServerConfiguration: Sendable {
     public var maxReceiveMessageBytes: Int
     /// Largest response sent; `nil` = unlimited.
     public var maxSendMessageBytes: Int?
-    /// How many `grpc_server_request_call`s are kept posted; bounds the accept burst, not concurrency.
+    /// How many requests for a call are kept posted per method; bounds the accept burst, not concurrency
+    /// (calls beyond it wait inside gRPC core until a request is re-posted, which happens on every accept).
     public var pendingAccepts: Int
+    /// Start each handler on the completion-queue thread, where it runs until its first suspension, instead of
+    /// waking a cooperative-pool thread for it. This halves the server's share of a round trip on a small
+    /// machine; turn it off when handlers compute for long before they first `await`, since that computation
+    /// holds up every other call's completions meanwhile.
+    public var startsHandlersOnQueueThread: Bool
+    /// How long the completion-queue thread keeps polling, yielding the CPU between polls, after each
+    /// completion before it sleeps; see ``ChannelConfiguration/busyPoll``. Zero turns busy polling off.
+    public var busyPoll: Duration
 
     public init(
         address: String, maxReceiveMessageBytes: Int = 4 * 1024 * 1024, maxSendMessageBytes: Int? = nil,
-        pendingAccepts: Int = 16
+        pendingAccepts: Int = 4, startsHandlersOnQueueThread: Bool = true, busyPoll: Duration = .microseconds(200)
     ) {
         self.address = address
         self.maxReceiveMessageBytes = maxReceiveMessageBytes
         self.maxSendMessageBytes = maxSendMessageBytes
         self.pendingAccepts = pendingAccepts
+        self.startsHandlersOnQueueThread = startsHandlersOnQueueThread
+        self.busyPoll = busyPoll
     }
 }
