@@ -30,9 +30,10 @@ final class CompletionTag {
 
 /// A gRPC completion queue with its one dedicated OS thread (grpc-c.md §3.6).
 ///
-/// The thread blocks in `grpc_completion_queue_next` — never a cooperative-pool thread — and runs each tag's
-/// closure, which resumes continuations or starts tasks and must not block. ``shutdownAndJoin()`` shuts the
-/// queue down, lets the thread drain every outstanding event, and joins it; `deinit` then destroys the queue.
+/// The thread waits in `grpc_completion_queue_next` — never a cooperative-pool thread — polling for a short
+/// window after each completion (``BusyPollPolicy``) and blocking otherwise. It runs each tag's closure, which
+/// resumes continuations or starts tasks and must not block. ``shutdownAndJoin()`` shuts the queue down, lets
+/// the thread drain every outstanding event, and joins it; `deinit` then destroys the queue.
 ///
 /// `@unchecked Sendable`: `raw` is immutable and gRPC's queue functions are thread-safe; `thread` is written
 /// once in `init` and read only by `shutdownAndJoin`, which its owner calls once.
@@ -78,22 +79,17 @@ final class CompletionQueue: @unchecked Sendable {
     }
 }
 
-/// The body of the completion-queue thread.
-///
-/// After each completion the thread polls the queue without sleeping for the busy-poll window, yielding the CPU
-/// between polls, and only then blocks in the kernel. On a virtual machine, waking a thread whose CPU has gone
-/// idle costs 15–20 µs — more than the whole round trip of a local unary call otherwise — and a call's
-/// completions come in bursts (request, response, status), so a short window keeps most wake-ups off the path.
+/// The body of the completion-queue thread: deliver completions, polling between them as ``BusyPollPolicy``
+/// decides and blocking in gRPC core otherwise.
 private final class QueueLoop {
     let queue: SendablePointer
     let name: String
-    let busyPollNanos: Int64
+    let busyPoll: Duration
 
     init(queue: SendablePointer, name: String, busyPoll: Duration) {
         self.queue = queue
         self.name = name
-        let (seconds, attoseconds) = busyPoll.components
-        busyPollNanos = max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        self.busyPoll = busyPoll
     }
 
     func run() {
@@ -102,19 +98,21 @@ private final class QueueLoop {
         defer { QueueThreadMarker.current = 0 }
         let zero = gpr_time_0(GPR_CLOCK_MONOTONIC)
         let forever = gpr_inf_future(GPR_CLOCK_MONOTONIC)
-        var pollUntil: Int64 = 0
+        var policy = BusyPollPolicy(window: busyPoll)
         while true {
-            let polling = busyPollNanos > 0 && cgrpc_monotonic_nanos() < pollUntil
+            let polling = policy.shouldPoll(now: cgrpc_monotonic_nanos())
             let event = grpc_completion_queue_next(queue.raw, polling ? zero : forever, nil)
             switch event.type {
             case GRPC_QUEUE_SHUTDOWN:
                 return
             case GRPC_OP_COMPLETE:
                 if let tag = event.tag { CompletionTag.complete(tag, success: event.success != 0) }
-                if busyPollNanos > 0 { pollUntil = cgrpc_monotonic_nanos() + busyPollNanos }
+                policy.completed(now: cgrpc_monotonic_nanos(), whilePolling: polling)
             case GRPC_QUEUE_TIMEOUT:
-                // Let any thread waiting for this CPU (a woken handler, the caller being resumed) run first.
+                // Let a thread waiting for this CPU (a woken handler, the caller being resumed) run first.
+                let before = cgrpc_monotonic_nanos()
                 sched_yield()
+                policy.yielded(before: before, after: cgrpc_monotonic_nanos())
             default:
                 continue
             }
