@@ -80,7 +80,7 @@ case "serve":
     print("ready")
     fflush(nil)
     // Serve until the harness kills the process.
-    while true { try await Task.sleep(for: .seconds(3600)) }
+    while true { try await Task.sleep(for: .seconds(3600)); _ = server.address }
 case "client":
     let sequential = arguments.count > 3 ? Int(arguments[3]) ?? 2000 : 2000
     let callers = arguments.count > 4 ? Int(arguments[4]) ?? 16 : 16

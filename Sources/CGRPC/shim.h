@@ -10,6 +10,8 @@
 #include <sys/select.h>
 #include <pthread.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
 #include <grpc/byte_buffer_reader.h>
@@ -24,6 +26,9 @@ static inline uint32_t cgrpc_propagate_defaults(void) { return GRPC_PROPAGATE_DE
 /// Names the calling thread (at most 15 bytes are kept), so profilers and `top -H` show the queue threads.
 /// pthread_setname_np needs _GNU_SOURCE before <pthread.h>, which this header must not define (§3.2).
 static inline void cgrpc_name_current_thread(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }
+
+/// The calling thread's kernel id (what /proc/self/task/<id> names); glibc declares gettid only with _GNU_SOURCE.
+static inline int32_t cgrpc_current_thread_id(void) { return (int32_t)syscall(SYS_gettid); }
 
 // ---------------------------------------------------------------------------------------------------------
 // Unary call batches. Every pointer a grpc_op holds must stay at a fixed address until its batch completes

@@ -1,4 +1,5 @@
 internal import CGRPC
+import Synchronization
 #if canImport(Glibc)
 internal import Glibc
 #elseif canImport(Darwin)
@@ -43,6 +44,7 @@ final class CompletionQueue: @unchecked Sendable {
     let executor: QueueThreadExecutor
     private var thread: pthread_t
     private var joined = false
+    private let startedThreadID = ThreadIDCell()
 
     /// - Parameters:
     ///   - name: the thread's name (15 bytes are kept).
@@ -52,7 +54,9 @@ final class CompletionQueue: @unchecked Sendable {
         raw = grpc_completion_queue_create_for_next(nil)
         executor = QueueThreadExecutor(identity: UInt(bitPattern: raw))
         thread = pthread_t()
-        let loop = QueueLoop(queue: SendablePointer(raw: raw), name: name, busyPoll: busyPoll)
+        let loop = QueueLoop(queue: SendablePointer(raw: raw), name: name, busyPoll: busyPoll) { [startedThreadID] id in
+            startedThreadID.value.store(id, ordering: .releasing)
+        }
         let context = Unmanaged.passRetained(loop).toOpaque()
         let rc = pthread_create(&thread, nil, { arg in
             guard let arg else { return nil }
@@ -63,6 +67,10 @@ final class CompletionQueue: @unchecked Sendable {
         // No input reaches this: failing to create one thread means the process is out of resources.
         precondition(rc == 0, "pthread_create failed for the gRPC completion queue: \(rc)")
     }
+
+    /// The queue thread's kernel thread id once it runs (0 before): diagnostics and tests read its CPU time
+    /// from /proc/self/task/<id>.
+    var threadID: Int32 { startedThreadID.value.load(ordering: .acquiring) }
 
     /// Shuts the queue down and waits until its thread has delivered every outstanding event and exited.
     /// Call once, after every server and call using the queue has been shut down or destroyed.
@@ -79,21 +87,29 @@ final class CompletionQueue: @unchecked Sendable {
     }
 }
 
+/// Where the queue thread publishes its kernel thread id.
+private final class ThreadIDCell: Sendable {
+    let value = Atomic<Int32>(0)
+}
+
 /// The body of the completion-queue thread: deliver completions, polling between them as ``BusyPollPolicy``
 /// decides and blocking in gRPC core otherwise.
 private final class QueueLoop {
     let queue: SendablePointer
     let name: String
     let busyPoll: Duration
+    let started: (Int32) -> Void
 
-    init(queue: SendablePointer, name: String, busyPoll: Duration) {
+    init(queue: SendablePointer, name: String, busyPoll: Duration, started: @escaping (Int32) -> Void) {
         self.queue = queue
         self.name = name
         self.busyPoll = busyPoll
+        self.started = started
     }
 
     func run() {
         cgrpc_name_current_thread(name)
+        started(cgrpc_current_thread_id())
         QueueThreadMarker.current = UInt(bitPattern: queue.raw)
         defer { QueueThreadMarker.current = 0 }
         let zero = gpr_time_0(GPR_CLOCK_MONOTONIC)

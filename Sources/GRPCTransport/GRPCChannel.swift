@@ -55,7 +55,7 @@ public final class GRPCChannel: Sendable {
     /// The normalised target, `unix:///path`.
     public let target: String
     private let channel: SendablePointer
-    private let queue: CompletionQueue
+    let queue: CompletionQueue
     private let logger: Logger
     /// Registered-call handles by method path (`grpc_channel_register_call`), and whether the channel is closed.
     private let state: Mutex<State>

@@ -11,7 +11,7 @@ import Synchronization
 public final class GRPCServer: Sendable {
     /// The normalised address, `unix:///path`.
     public let address: String
-    private let core: ServerCore
+    let core: ServerCore
 
     /// Binds, starts and begins accepting calls.
     /// - Parameter handlers: handlers by full method path (`/package.Service/Method`).
