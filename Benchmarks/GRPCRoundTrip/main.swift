@@ -76,7 +76,8 @@ let busyPoll: Duration = ProcessInfo.processInfo.environment["FERRY_BENCH_BUSY_P
 
 switch arguments[1] {
 case "serve":
-    let server = try CSIServer(configuration: .init(address: socket, busyPoll: busyPoll), identity: BenchIdentity(), logger: logger)
+    let server = try CSIServer(
+        configuration: .init(address: socket, busyPoll: busyPoll), identity: BenchIdentity(), logger: logger)
     print("ready")
     fflush(nil)
     // Serve until the harness kills the process.

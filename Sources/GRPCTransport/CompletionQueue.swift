@@ -54,8 +54,9 @@ final class CompletionQueue: @unchecked Sendable {
         raw = grpc_completion_queue_create_for_next(nil)
         executor = QueueThreadExecutor(identity: UInt(bitPattern: raw))
         thread = pthread_t()
-        let loop = QueueLoop(queue: SendablePointer(raw: raw), name: name, busyPoll: busyPoll) { [startedThreadID] id in
-            startedThreadID.value.store(id, ordering: .releasing)
+        let published = startedThreadID
+        let loop = QueueLoop(queue: SendablePointer(raw: raw), name: name, busyPoll: busyPoll) { id in
+            published.value.store(id, ordering: .releasing)
         }
         let context = Unmanaged.passRetained(loop).toOpaque()
         let rc = pthread_create(&thread, nil, { arg in
