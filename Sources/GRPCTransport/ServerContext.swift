@@ -31,9 +31,9 @@ public struct ServerConfiguration: Sendable {
     /// (calls beyond it wait inside gRPC core until a request is re-posted, which happens on every accept).
     public var pendingAccepts: Int
     /// Start each handler on the completion-queue thread, where it runs until its first suspension, instead of
-    /// waking a cooperative-pool thread for it. This halves the server's share of a round trip on a small
-    /// machine; turn it off when handlers compute for long before they first `await`, since that computation
-    /// holds up every other call's completions meanwhile.
+    /// waking a cooperative-pool thread for it, which saves one thread wake-up per call. Turn it off when
+    /// handlers compute for long before they first `await`: that computation holds up every other call's
+    /// completions meanwhile.
     public var startsHandlersOnQueueThread: Bool
     /// How long the completion-queue thread keeps polling, yielding the CPU between polls, after each
     /// completion before it sleeps; see ``ChannelConfiguration/busyPoll``. Zero turns busy polling off.
