@@ -17,14 +17,16 @@ struct BusyPollPolicy {
     /// The first pause; it doubles with each further contended window, at most 64 times this.
     static let firstPauseNanos: Int64 = 1_000_000
 
+    /// Longer windows are cut to this (one minute), which keeps `now + window` far from overflowing.
+    static let longestWindowNanos: Int64 = 60_000_000_000
+
     let windowNanos: Int64
     private var pollUntil: Int64 = 0
     private var pausedUntil: Int64 = 0
     private var contendedStreak = 0
 
     init(window: Duration) {
-        let (seconds, attoseconds) = window.components
-        windowNanos = max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        windowNanos = window.wholeUnits(of: .nanoseconds(1), limit: Self.longestWindowNanos)
     }
 
     /// Whether the next wait for a completion should poll (return at once) rather than block.

@@ -77,11 +77,11 @@ public final class GRPCChannel: Sendable {
         var args = ChannelArguments()
         args.set(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, configuration.maxReceiveMessageBytes)
         args.set(GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, configuration.maxSendMessageBytes ?? -1)
-        let initialBackoff = Int(configuration.initialReconnectBackoff / .milliseconds(1))
+        let initialBackoff = Int(configuration.initialReconnectBackoff.wholeUnits(of: .milliseconds(1)))
         args.set(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, initialBackoff)
         // Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: gRPC core also uses it as the connect-attempt timeout, and a
         // small value makes connections fail ("timed out before receiving SETTINGS frame") on a loaded machine.
-        args.set(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, Int(configuration.maxReconnectBackoff / .milliseconds(1)))
+        args.set(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, Int(configuration.maxReconnectBackoff.wholeUnits(of: .milliseconds(1))))
         let creds = grpc_insecure_credentials_create()
         let raw = args.withChannelArgs { grpc_channel_create(normalized, creds, $0) }
         grpc_channel_credentials_release(creds)
@@ -112,8 +112,7 @@ public final class GRPCChannel: Sendable {
         }
         let deadline: gpr_timespec
         if let timeout = options.timeout {
-            let micros = timeout / .microseconds(1)
-            deadline = cgrpc_deadline_after_micros(Int64(max(0, micros.rounded(.up))))
+            deadline = cgrpc_deadline_after_micros(timeout.wholeUnits(of: .microseconds(1)))
         } else {
             deadline = gpr_inf_future(GPR_CLOCK_MONOTONIC)
         }

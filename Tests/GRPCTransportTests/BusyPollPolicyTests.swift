@@ -76,3 +76,14 @@ struct BusyPollPolicyTests {
         #expect(policy.shouldPoll(now: 12 * ms))
     }
 }
+
+/// Configured durations of any size convert without trapping.
+struct DurationWholeUnitsTests {
+    @Test func convertsRoundsUpAndClamps() {
+        #expect(Duration.microseconds(200).wholeUnits(of: .nanoseconds(1)) == 200_000)
+        #expect(Duration.nanoseconds(1_500).wholeUnits(of: .microseconds(1)) == 2)
+        #expect(Duration.seconds(-5).wholeUnits(of: .milliseconds(1)) == 0)
+        #expect(Duration.seconds(Int64.max).wholeUnits(of: .nanoseconds(1)) == Int64.max / 2)
+        #expect(BusyPollPolicy(window: .seconds(Int64.max)).windowNanos == BusyPollPolicy.longestWindowNanos)
+    }
+}
