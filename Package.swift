@@ -13,12 +13,13 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "ferry",
-    platforms: [.macOS(.v15)],
-    products: [
+        products: [
         .executable(name: "ferry", targets: ["ferry"]),
         .library(name: "Kopia", targets: ["Kopia"]),
         .library(name: "CSI", targets: ["CSI"]),
         .library(name: "Kube", targets: ["Kube"]),
+        .library(name: "FerryControllers", targets: ["FerryControllers"]),
+        .executable(name: "ferry-localcluster", targets: ["ferry-localcluster"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -69,11 +70,31 @@ let package = Package(
             dependencies: ["CurlHTTP", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings),
 
+        // MARK: Controllers: grants, sources, CSI provisioning, Kopia populating (Kube, CSI and Kopia meet here)
+        .target(
+            name: "FerryControllers",
+            dependencies: ["Kube", "CSI", "Kopia", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+
+        // MARK: The local control plane (API server + simulated cluster components); never imported by the product
+        .target(
+            name: "LocalCluster",
+            dependencies: ["Kube", "CSI", "GRPCTransport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "ferry-localcluster",
+            dependencies: [
+                "LocalCluster",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+
         // MARK: The one binary
         .executableTarget(
             name: "ferry",
             dependencies: [
-                "Kopia", "CSI", "Kube",
+                "Kopia", "CSI", "Kube", "FerryControllers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -123,6 +144,15 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "KubeTestSupport", "CurlHTTP", "HTTPTestSupport"],
                     swiftSettings: swiftSettings),
+        .testTarget(
+            name: "FerryControllersTests",
+            dependencies: ["FerryControllers", "Kube", "CSI", "Kopia", "KopiaTestSupport",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LocalClusterTests",
+            dependencies: ["LocalCluster", "Kube", "CSI", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "FerryCLITests",
             dependencies: ["ferry", "KopiaTestSupport"],

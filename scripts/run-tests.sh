@@ -34,7 +34,9 @@ run_group s3    --filter 'S3'
 run_group cli   --filter 'FerryCLITests' --skip 'S3'
 run_group kube  --filter 'KubeTests|CurlHTTPTests'
 run_group csi   --filter 'CSITests|GRPCTransportTests'
-covered='KopiaTests|S3|FerryCLITests|KubeTests|CurlHTTPTests|CSITests|GRPCTransportTests'
+run_group controllers --filter 'FerryControllersTests'
+run_group cluster --filter 'LocalClusterTests'
+covered='KopiaTests|S3|FerryCLITests|KubeTests|CurlHTTPTests|CSITests|GRPCTransportTests|FerryControllersTests|LocalClusterTests'
 if "$SWIFT" test list --skip-build 2>/dev/null | grep -qvE "$covered"; then
   run_group rest --skip "$covered"
 fi
