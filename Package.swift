@@ -150,9 +150,12 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "KubeTestSupport", "CurlHTTP", "HTTPTestSupport"],
                     swiftSettings: swiftSettings),
+        .target(name: "ControllerTestSupport", dependencies: ["FerryControllers", "Kube", "CSI", "GRPCTransport"],
+                path: "Tests/Support/ControllerTestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "FerryControllersTests",
-            dependencies: ["FerryControllers", "Kube", "CSI", "Kopia", "KopiaTestSupport",
+            dependencies: ["FerryControllers", "Kube", "CSI", "Kopia", "KopiaTestSupport", "GRPCTransport",
+                           "ControllerTestSupport", "KubeTestSupport", "CSITestSupport",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(
