@@ -174,7 +174,7 @@ public struct CSIProvisioner: Sendable {
             if crossNamespace { context.metrics.increment("cross_namespace_persistentvolumeclaim_provision_failed_total") }
             let rpc = error as? RPCError ?? RPCError(.unknown, "\(error)")
             await warn(claim, EventReason.provisioningFailed, CSIErrorClass.eventMessage(rpc), context)
-            switch CSIErrorClass.classify(rpc.code, topologyInUse: plan.request.accessibilityRequirements != nil,
+            switch CSIErrorClass.classify(error, topologyInUse: plan.request.accessibilityRequirements != nil,
                                           nodeSelected: !(selectedNode ?? "").isEmpty) {
             case .inProgress: return .failed(reason: "CreateVolumeInProgress", final: false)
             case .infeasible: return .requeue(after: context.configuration.retryIntervalMax)
