@@ -84,7 +84,7 @@ public struct LeaderElector: Sendable {
             spec.renewTime = now
             if !iHold {
                 spec.acquireTime = now
-                spec.leaseTransitions = (current.leaseTransitions ?? 0) + (holder.isEmpty && current.leaseTransitions == nil ? 0 : 1)
+                spec.leaseTransitions = Self.transitions(after: current.leaseTransitions, previousHolder: holder)
             }
             lease.spec = spec
             let updated = try await client.update(lease)
