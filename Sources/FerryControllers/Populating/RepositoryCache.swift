@@ -1,3 +1,4 @@
+public import CurlHTTP
 public import Foundation
 public import Kopia
 public import Logging
@@ -35,10 +36,15 @@ public actor RepositoryCache {
     private let opener: Opener
     private let logger: Logger
 
-    public init(refreshInterval: Duration = .seconds(15), logger: Logger, opener: Opener? = nil) {
+    /// - Parameters:
+    ///   - httpClient: the S3 client every opened repository shares (the executable owns its lifetime).
+    ///   - opener: replaces how repositories are opened (tests).
+    public init(refreshInterval: Duration = .seconds(15), httpClient: HTTPClient, logger: Logger, opener: Opener? = nil) {
         self.refreshInterval = refreshInterval
         self.logger = logger
-        self.opener = opener ?? Self.open
+        self.opener = opener ?? { credentials, logger in
+            try await Self.open(credentials, logger, httpClient: httpClient)
+        }
     }
 
     /// The repository for these credentials; re-reads its index when the cached copy is older than the refresh
@@ -85,7 +91,7 @@ public actor RepositoryCache {
     }
 
     /// Opens with the Secret's keys only; a custom CA is written to a private file for the S3 client.
-    @Sendable static func open(_ c: RepositoryCredentials, _ logger: Logger) async throws -> KopiaRepository {
+    static func open(_ c: RepositoryCredentials, _ logger: Logger, httpClient: HTTPClient) async throws -> KopiaRepository {
         var env = c.environment
         if let ca = c.caBundle {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-ca", isDirectory: true)
@@ -98,6 +104,6 @@ public actor RepositoryCache {
             env["AWS_CA_BUNDLE"] = nil
         }
         return try await KopiaRepository.open(location: c.location, password: c.password, logger: logger,
-                                              environment: env)
+                                              environment: env, httpClient: httpClient)
     }
 }
