@@ -120,7 +120,7 @@ let package = Package(
 
         // MARK: Test support (non-product)
         .target(name: "KopiaTestSupport", dependencies: ["Kopia"], path: "Tests/Support/KopiaTestSupport",
-                swiftSettings: swiftSettings),
+                exclude: ["Scripts"], swiftSettings: swiftSettings),
         .target(name: "CSITestSupport", dependencies: ["CSI", "GRPCTransport", .product(name: "Logging", package: "swift-log")], path: "Tests/Support/CSITestSupport",
                 swiftSettings: swiftSettings),
         .target(name: "CTestTLS", path: "Tests/Support/CTestTLS",

@@ -29,14 +29,15 @@ run_group() {
   [ "$rc" -eq 0 ] || failed+=("$name")
 }
 
-run_group kopia --filter 'KopiaTests' --skip 'S3'
+run_group kopia --filter 'KopiaTests' --skip 'S3|GCS|Azure'
 run_group s3    --filter 'S3'
-run_group cli   --filter 'FerryCLITests' --skip 'S3'
+run_group cloud --filter 'GCS|Azure'
+run_group cli   --filter 'FerryCLITests' --skip 'S3|GCS|Azure'
 run_group kube  --filter 'KubeTests|CurlHTTPTests'
 run_group csi   --filter 'CSITests|GRPCTransportTests'
 run_group controllers --filter 'FerryControllersTests'
 run_group cluster --filter 'LocalClusterTests'
-covered='KopiaTests|S3|FerryCLITests|KubeTests|CurlHTTPTests|CSITests|GRPCTransportTests|FerryControllersTests|LocalClusterTests'
+covered='KopiaTests|S3|GCS|Azure|FerryCLITests|KubeTests|CurlHTTPTests|CSITests|GRPCTransportTests|FerryControllersTests|LocalClusterTests'
 if "$SWIFT" test list --skip-build 2>/dev/null | grep -qvE "$covered"; then
   run_group rest --skip "$covered"
 fi

@@ -82,7 +82,7 @@ struct FixtureSnapshotTests {
         #expect { _ = try location.makeStorage(environment: ["AWS_ACCESS_KEY_ID": "AKIDONLY"]) } throws: {
             ($0 as? KopiaError)?.code == .invalidArgument
         }
-        #expect { _ = try RepositoryLocation(parsing: "azure://c/p") } throws: {
+        #expect { _ = try RepositoryLocation(parsing: "b2://bucket/p") } throws: {
             ($0 as? KopiaError)?.code == .unsupportedFormat
         }
         #expect(throws: KopiaError.self) { _ = try RepositoryLocation(parsing: "") }
