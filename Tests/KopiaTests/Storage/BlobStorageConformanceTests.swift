@@ -17,7 +17,7 @@ struct StorageUnderTest: Sendable, CustomTestStringConvertible {
                                           filesystem(ShardingParameters(defaultShards: [2], overrides: [
                                               .init(prefix: "p", shards: [1, 1, 1]),
                                           ]), "filesystem with overrides"),
-                                          inMemory, faultyPassThrough, s3, gcs]
+                                          inMemory, faultyPassThrough, s3, gcs, azure]
 
     static func filesystem(_ sharding: ShardingParameters, _ name: String) -> StorageUnderTest {
         StorageUnderTest(name: name) {
@@ -43,6 +43,13 @@ struct StorageUnderTest: Sendable, CustomTestStringConvertible {
         let server = try await FakeGCSServer.shared()
         let bucket = try await GCSStorageEmulatorTests.freshBucket(server, "conformance")
         return (try GCSStorageEmulatorTests.storage(server, bucket: bucket, prefix: "c/"), {})
+    }
+
+    /// AzureStorage against the shared Azure test server (Shared Key checked on every request), one container each.
+    static let azure = StorageUnderTest(name: "azure (test server)") {
+        let server = try await AzureBlobServer.shared()
+        let container = try await AzureStorageServerTests.freshContainer(server, "conformance")
+        return (try AzureStorageServerTests.storage(server, container: container, prefix: "c/"), {})
     }
 }
 
