@@ -60,7 +60,8 @@ struct RepositoryOptions: ParsableArguments {
     func open(logger: Logger) async throws -> KopiaRepository {
         let location = try location()
         let password = try password()
-        let storage = try location.makeStorage(s3Overrides: s3.overrides, gcsOverrides: gcs.overrides,
+        let storage = try location.makeStorage(environment: ProcessInfo.processInfo.environment,
+                                               s3Overrides: s3.overrides, gcsOverrides: gcs.overrides,
                                                azureOverrides: azure.overrides, logger: logger)
         return try await KopiaRepository.open(storage: storage, password: password, logger: logger)
     }

@@ -104,7 +104,8 @@ struct AzureStorageServerTests {
         let env = ["AZURE_STORAGE_ACCOUNT": server.account, "AZURE_STORAGE_KEY": Data(repeating: 1, count: 64).base64EncodedString(),
                    "AZURE_STORAGE_SAS_TOKEN": sas, "AZURE_STORAGE_DOMAIN": server.domain]
         let before = try await server.stats()
-        let storage = try RepositoryLocation(parsing: "azure://\(container)/r").makeStorage(environment: env)
+        let storage = try RepositoryLocation(parsing: "azure://\(container)/r")
+            .makeStorage(environment: env, logger: Logger(label: "test.azure"))
         try await storage.write("p1", [1, 2])
         #expect(try await storage.read("p1") == [1, 2])
         #expect(try await storage.list(prefix: "").map(\.id) == ["p1"])
