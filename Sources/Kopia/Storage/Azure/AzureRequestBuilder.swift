@@ -43,12 +43,17 @@ struct AzureRequestBuilder: Sendable {
                       epochSeconds)
     }
 
-    /// One Put Blob of the whole body as a block blob (kopia sends no content type or MD5).
+    /// One Put Blob of the whole body as a block blob. kopia sends no content type (the service then stores
+    /// `application/octet-stream`); Ferry names that type explicitly, because libcurl would otherwise add its form
+    /// content type to a request body, unsigned.
     func putBlob(_ name: String, body: [UInt8], epochSeconds: Int64) -> HTTPRequest {
         finish(Unsigned(method: .put, path: blobPath(name), query: [],
-                        headers: [("x-ms-blob-type", "BlockBlob"), ("Content-Length", "\(body.count)")], body: body),
+                        headers: [("x-ms-blob-type", "BlockBlob"), ("Content-Length", "\(body.count)"),
+                                  ("Content-Type", Self.bodyContentType)], body: body),
                epochSeconds)
     }
+
+    static let bodyContentType = "application/octet-stream"
 
     func deleteBlob(_ name: String, epochSeconds: Int64) -> HTTPRequest {
         finish(Unsigned(method: .delete, path: blobPath(name), query: [], headers: []), epochSeconds)
@@ -56,7 +61,8 @@ struct AzureRequestBuilder: Sendable {
 
     func createContainer(epochSeconds: Int64) -> HTTPRequest {
         finish(Unsigned(method: .put, path: "/\(configuration.location.container)", query: [("restype", "container")],
-                        headers: [("Content-Length", "0")], body: []), epochSeconds)
+                        headers: [("Content-Length", "0"), ("Content-Type", Self.bodyContentType)], body: []),
+               epochSeconds)
     }
 
     private func finish(_ r: Unsigned, _ epochSeconds: Int64) -> HTTPRequest {

@@ -4,7 +4,7 @@
 /// `ContainerNotFound`, `AuthenticationFailed`, `AuthorizationPermissionMismatch`, `ServerBusy`, …) without parsing
 /// text. The URL is scheme, host and path only: a SAS in the query never reaches it. Azure's
 /// `AuthenticationFailed` document echoes the server's StringToSign in `AuthenticationErrorDetail`; it is dropped.
-public struct AzureServiceError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct AzureServiceError: Error, Sendable, Equatable, CustomStringConvertible, RetryClassifying {
     public enum Operation: String, Sendable {
         case get = "GET", properties = "HEAD", put = "PUT", delete = "DELETE", list = "LIST", container = "CONTAINER"
     }
@@ -35,6 +35,12 @@ public struct AzureServiceError: Error, Sendable, Equatable, CustomStringConvert
             e.message = root.value("Message").map { String($0.prefix { $0 != "\n" }) }
         }
         return e
+    }
+
+    /// Transient exactly when `AzureErrorMapping` retries the response (408, 429, 5xx, `ServerBusy`, …).
+    public var retry: RetryClass {
+        if case .retry = AzureErrorMapping.disposition(status: status, error: self) { return .transient }
+        return .permanent
     }
 
     public var description: String {

@@ -6,7 +6,7 @@ internal import Foundation
 /// Travels as the `cause` of the `KopiaError` the storage throws, so callers can inspect `reason` (`notFound`,
 /// `forbidden`, `authError`, `rateLimitExceeded`, …) without parsing text. Holds no credentials: the URL is scheme,
 /// host and path only.
-public struct GCSServiceError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct GCSServiceError: Error, Sendable, Equatable, CustomStringConvertible, RetryClassifying {
     public enum Operation: String, Sendable {
         case get = "GET", metadata = "METADATA", put = "PUT", delete = "DELETE", list = "LIST", bucket = "BUCKET"
 
@@ -49,6 +49,12 @@ public struct GCSServiceError: Error, Sendable, Equatable, CustomStringConvertib
             if !text.hasPrefix("<") { e.message = text }
         }
         return e
+    }
+
+    /// Transient exactly when `GCSErrorMapping` retries the response (408, 429, 5xx, rate-limit reasons).
+    public var retry: RetryClass {
+        if case .retry = GCSErrorMapping.disposition(status: status, error: self, sentToken: false) { return .transient }
+        return .permanent
     }
 
     public var description: String {

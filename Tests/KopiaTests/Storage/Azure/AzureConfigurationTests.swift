@@ -25,7 +25,9 @@ struct AzureConfigurationTests {
             "KOPIA_AZURE_STORAGE_ACCOUNT": "moveracct", "AZURE_STORAGE_ACCOUNT": "kopiaacct",
             "KOPIA_AZURE_STORAGE_KEY": Self.key, "AZURE_STORAGE_KEY": "bm90LXRoaXMtb25l",
         ])
-        #expect(mover.account == "moveracct" && mover.credentials == (try .sharedKey(base64: Self.key, source: "")))
+        let expectedKey = try AzureCredentials.sharedKey(base64: Self.key, source: "")
+        #expect(mover.account == "moveracct")
+        #expect(mover.credentials == expectedKey)
         #expect(mover.serviceURL == "https://moveracct.blob.core.windows.net")
         // A SAS wins over a key, as in kopia; a leading '?' is dropped.
         let sas = try AzureConfiguration.resolve(location: location, environment: [
