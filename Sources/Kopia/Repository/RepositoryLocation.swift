@@ -1,6 +1,6 @@
+public import CurlHTTP
 public import Foundation
 public import Logging
-public import CurlHTTP
 
 /// Where a repository lives, as `KOPIA_REPOSITORY` or `--repo` give it (ARCHITECTURE.md §3; VolSync's
 /// `kopia-config` Secret): `filesystem:///path`, a plain path, `s3://bucket/prefix`, `gcs://bucket/prefix` or
@@ -73,7 +73,8 @@ public enum RepositoryLocation: Sendable, Hashable, CustomStringConvertible {
     ///   - s3Overrides: the `--s3-…` flags, which win over the environment.
     ///   - gcsOverrides: the `--gcs-…` flags (GCS reads `GOOGLE_APPLICATION_CREDENTIALS`, `STORAGE_EMULATOR_HOST`).
     ///   - azureOverrides: the `--azure-…` flags (Azure reads `AZURE_STORAGE_*`, `KOPIA_AZURE_STORAGE_*`).
-    ///   - httpClient: the HTTP client object stores use; nil starts one for this storage.
+    ///   - httpClient: the process's shared HTTP client (S3, GCS and Azure requests go through it; the storage never
+    ///     shuts it down); unused for filesystems.
     ///   - logger: the caller's logger (the storage logs retries and region hints through it).
     /// - Throws: `KopiaError` `.notARepository` (no such directory), `.invalidArgument` for incomplete S3 settings.
     public func makeStorage(
@@ -81,7 +82,7 @@ public enum RepositoryLocation: Sendable, Hashable, CustomStringConvertible {
         s3Overrides: S3Configuration.Overrides = S3Configuration.Overrides(),
         gcsOverrides: GCSConfiguration.Overrides = GCSConfiguration.Overrides(),
         azureOverrides: AzureConfiguration.Overrides = AzureConfiguration.Overrides(),
-        httpClient: HTTPClient? = nil,
+        httpClient: HTTPClient,
         logger: Logger
     ) throws -> any BlobStorage {
         switch self {
@@ -89,18 +90,16 @@ public enum RepositoryLocation: Sendable, Hashable, CustomStringConvertible {
             return try FilesystemStorage(root: path)
         case .s3(let bucket, let prefix):
             return try S3Storage(bucket: bucket, prefix: prefix, environment: environment, overrides: s3Overrides,
-                                 logger: logger)
+                                 httpClient: httpClient, logger: logger)
         case .gcs(let bucket, let prefix):
             let configuration = try GCSConfiguration.resolve(location: GCSLocation(bucket: bucket, prefix: prefix),
                                                              environment: environment, overrides: gcsOverrides)
-            let client = try httpClient ?? GCSStorage.makeHTTPClient(for: configuration, logger: logger)
-            return try GCSStorage(configuration: configuration, client: client, logger: logger)
+            return try GCSStorage(configuration: configuration, client: httpClient, logger: logger)
         case .azure(let container, let prefix):
             let configuration = try AzureConfiguration.resolve(
                 location: AzureLocation(container: container, prefix: prefix), environment: environment,
                 overrides: azureOverrides)
-            let client = try httpClient ?? AzureStorage.makeHTTPClient(for: configuration, logger: logger)
-            return AzureStorage(configuration: configuration, client: client, logger: logger)
+            return AzureStorage(configuration: configuration, client: httpClient, logger: logger)
         }
     }
 }

@@ -56,6 +56,7 @@ extension RepositoryOptions {
     /// S3 bucket and prefix (with the `--s3-…` flags and `AWS_*` variables).
     func storage(logger: Logger = Logger(label: "ferry")) throws -> any BlobStorage {
         try location().makeStorage(environment: ProcessInfo.processInfo.environment, s3Overrides: s3.overrides,
-                                   gcsOverrides: gcs.overrides, azureOverrides: azure.overrides, logger: logger)
+                                   gcsOverrides: gcs.overrides, azureOverrides: azure.overrides,
+                                   httpClient: try ProcessHTTPClient.shared(), logger: logger)
     }
 }

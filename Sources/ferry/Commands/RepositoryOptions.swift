@@ -62,7 +62,8 @@ struct RepositoryOptions: ParsableArguments {
         let password = try password()
         let storage = try location.makeStorage(environment: ProcessInfo.processInfo.environment,
                                                s3Overrides: s3.overrides, gcsOverrides: gcs.overrides,
-                                               azureOverrides: azure.overrides, logger: logger)
+                                               azureOverrides: azure.overrides,
+                                               httpClient: try ProcessHTTPClient.shared(), logger: logger)
         return try await KopiaRepository.open(storage: storage, password: password, logger: logger)
     }
 }

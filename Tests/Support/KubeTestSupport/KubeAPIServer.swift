@@ -59,7 +59,8 @@ public final class KubeAPIServer: @unchecked Sendable {  // @unchecked: mutable 
         Namespace.resourceType, CoreEvent.resourceType, StorageClass.resourceType, Event.resourceType,
         Lease.resourceType, CustomResourceDefinition.resourceType, VolumeSnapshot.resourceType,
         VolumeSnapshotContent.resourceType, VolumeSnapshotClass.resourceType, ReferenceGrant.resourceType,
-        ReferenceGrantV1.resourceType, KopiaSnapshot.resourceType, DataSourceLink.resourceType,
+        ReferenceGrantV1.resourceType, KopiaSnapshot.resourceType, DataSourceLink.resourceType, Node.resourceType,
+        ConfigMap.resourceType,
     ]
     static let builtInGroups: Set<String> = ["", "storage.k8s.io", "events.k8s.io", "coordination.k8s.io",
                                              "apiextensions.k8s.io", "authorization.k8s.io"]

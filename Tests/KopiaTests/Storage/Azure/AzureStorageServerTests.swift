@@ -105,7 +105,7 @@ struct AzureStorageServerTests {
                    "AZURE_STORAGE_SAS_TOKEN": sas, "AZURE_STORAGE_DOMAIN": server.domain]
         let before = try await server.stats()
         let storage = try RepositoryLocation(parsing: "azure://\(container)/r")
-            .makeStorage(environment: env, logger: Logger(label: "test.azure"))
+            .makeStorage(environment: env, httpClient: try SharedTestHTTPClient.client(), logger: Logger(label: "test.azure"))
         try await storage.write("p1", [1, 2])
         #expect(try await storage.read("p1") == [1, 2])
         #expect(try await storage.list(prefix: "").map(\.id) == ["p1"])

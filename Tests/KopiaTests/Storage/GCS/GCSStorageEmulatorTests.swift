@@ -123,7 +123,8 @@ struct GCSStorageEmulatorTests {
         for name in Fixtures.all {
             try await server.uploadRepository(at: Fixtures.kopia(name), bucket: bucket, prefix: "\(name)/")
             let storage = try RepositoryLocation(parsing: "gcs://\(bucket)/\(name)")
-                .makeStorage(environment: ["STORAGE_EMULATOR_HOST": server.emulatorHost], logger: logger)
+                .makeStorage(environment: ["STORAGE_EMULATOR_HOST": server.emulatorHost],
+                             httpClient: try SharedTestHTTPClient.client(), logger: logger)
             let fromGCS = try await KopiaRepository.open(storage: storage, password: Fixtures.password, logger: logger)
             let fromDisk = try await KopiaRepository.open(storage: try FilesystemStorage(root: Fixtures.kopia(name).path),
                                                           password: Fixtures.password, logger: logger)
