@@ -1,5 +1,5 @@
 import Foundation
-import HTTPTestSupport
+import LocalHTTPS
 import Kube
 
 extension KubeAPIServer {
@@ -20,7 +20,7 @@ extension KubeAPIServer {
         }
     }
 
-    func list(_ t: ResourceType, namespace: String?, _ req: TestHTTPRequest) throws(APIFailure) -> JSONValue {
+    func list(_ t: ResourceType, namespace: String?, _ req: LocalHTTPRequest) throws(APIFailure) -> JSONValue {
         let labels = try req.queryValue("labelSelector").map { s throws(APIFailure) in try LabelSelector(s) }
         let fields = try req.queryValue("fieldSelector").map { s throws(APIFailure) in try FieldSelector(s, type: t) }
         let limit = req.queryValue("limit").flatMap(Int.init) ?? 0
@@ -114,7 +114,13 @@ extension KubeAPIServer {
             meta.object["deletionGracePeriodSeconds"] = nil
             meta.object["managedFields"] = nil
             if t.hasStatusSubresource { o["status"] = nil }
-            if t.group == "", t.plural == "namespaces" { o["status"] = ["phase": "Active"] }
+            if t.group == "", t.plural == "namespaces" {
+                o["status"] = ["phase": "Active"]
+                var spec = o["spec"]?.object ?? [:]
+                if spec["finalizers"] == nil { spec["finalizers"] = ["kubernetes"] }
+                o["spec"] = .object(spec)
+            }
+            if t == CustomResourceDefinition.resourceType { o["status"] = .object(CRDTypes.establishedStatus(of: o)) }
             o["apiVersion"] = .string(t.apiVersion)
             o["kind"] = .string(t.kind)
             if dryRun { o["metadata"] = meta.json; return o }
@@ -207,7 +213,7 @@ extension KubeAPIServer {
         }
     }
 
-    func patch(_ r: Route, _ req: TestHTTPRequest, dryRun: Bool, manager: String) throws(APIFailure) -> (Int, JSONObject) {
+    func patch(_ r: Route, _ req: LocalHTTPRequest, dryRun: Bool, manager: String) throws(APIFailure) -> (Int, JSONObject) {
         let name = r.name ?? ""
         let key = ObjectKey(namespace: r.namespace, name: name)
         let contentType = (req.header("Content-Type") ?? "").split(separator: ";").first.map(String.init) ?? ""

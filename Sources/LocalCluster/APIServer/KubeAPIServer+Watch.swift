@@ -1,10 +1,10 @@
 import Foundation
-import HTTPTestSupport
+import LocalHTTPS
 import Kube
 
 extension KubeAPIServer {
     /// Serves a watch on the connection's thread until the client leaves, `timeoutSeconds` passes or the server stops.
-    func watch(_ t: ResourceType, namespace: String?, _ req: TestHTTPRequest, _ res: TestHTTPResponder) throws(APIFailure) {
+    func watch(_ t: ResourceType, namespace: String?, _ req: LocalHTTPRequest, _ res: LocalHTTPResponder) throws(APIFailure) {
         let labels = try req.queryValue("labelSelector").map { s throws(APIFailure) in try LabelSelector(s) }
         let fields = try req.queryValue("fieldSelector").map { s throws(APIFailure) in try FieldSelector(s, type: t) }
         let bookmarks = req.queryValue("allowWatchBookmarks") == "true"

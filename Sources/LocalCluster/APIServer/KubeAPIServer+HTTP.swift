@@ -1,0 +1,165 @@
+import Foundation
+import Kube
+import LocalHTTPS
+
+extension KubeAPIServer {
+    // MARK: Authentication and authorization
+
+    func authenticate(_ req: LocalHTTPRequest) -> User? {
+        if let auth = req.header("Authorization"), auth.hasPrefix("Bearer ") {
+            return tokens.withLock { $0[String(auth.dropFirst(7))] }
+        }
+        if let cn = req.clientCommonName { return User(name: cn, groups: req.clientOrganizations) }
+        return nil
+    }
+
+    func allowed(_ user: User, verb: String, group: String, resource: String, namespace: String?) -> Bool {
+        if user.groups.contains("system:masters") { return true }
+        return !denyRules.withLock { rules in
+            rules.contains { r in
+                (r.user == nil || r.user == user.name) && (r.verb == nil || r.verb == verb)
+                    && (r.group == nil || r.group == group) && (r.resource == nil || r.resource == resource)
+                    && (r.namespace == nil || r.namespace == namespace)
+            }
+        }
+    }
+
+    func forbidden(_ user: User, verb: String, type: ResourceType, resource: String, namespace: String?, name: String?) -> APIFailure {
+        let subject = name.map { "\(type.qualifiedName) \"\($0)\"" } ?? type.qualifiedName
+        let scope = namespace.map { "in the namespace \"\($0)\"" } ?? "at the cluster scope"
+        return APIFailure(code: 403, reason: "Forbidden",
+                          message: "\(subject) is forbidden: User \"\(user.name)\" cannot \(verb) resource \"\(resource)\" in API group \"\(type.group)\" \(scope)",
+                          details: ["name": .string(name ?? ""), "group": .string(type.group), "kind": .string(type.plural)])
+    }
+
+    // MARK: HTTP
+
+    func send(_ res: LocalHTTPResponder, _ status: Int, _ body: JSONValue, headers: [(String, String)] = []) {
+        res.respond(status: status, headers: [("Content-Type", "application/json")] + headers, body: JSONCoding.serialize(body))
+    }
+
+    func handle(_ req: LocalHTTPRequest, _ res: LocalHTTPResponder) {
+        requestLog.withLock { $0.append("\(req.method) \(req.path)") }
+        guard let user = authenticate(req) else {
+            return send(res, 401, APIFailure(code: 401, reason: "Unauthorized", message: "Unauthorized").status)
+        }
+        do throws(APIFailure) {
+            let throttled = throttle.withLock { t -> Int? in
+                guard t.remaining > 0 else { return nil }
+                t.remaining -= 1
+                return t.retryAfter
+            }
+            if let after = throttled {
+                throw APIFailure(code: 429, reason: "TooManyRequests", message: "Too many requests, please try again later.",
+                                 details: ["retryAfterSeconds": .int(Int64(after))], headers: [("Retry-After", "\(after)")])
+            }
+            try route(req, res, user)
+        } catch {
+            send(res, error.code, error.status, headers: error.headers)
+        }
+    }
+
+    struct Route {
+        var type: ResourceType
+        var namespace: String?
+        var name: String?
+        var subresource: String?
+    }
+
+    func parse(_ path: String) throws(APIFailure) -> Route {
+        let notFound = APIFailure(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+        var segs = path.split(separator: "/").map(String.init)
+        let group: String, version: String
+        if segs.first == "api", segs.count >= 2 { group = ""; version = segs[1]; segs.removeFirst(2) }
+        else if segs.first == "apis", segs.count >= 3 { group = segs[1]; version = segs[2]; segs.removeFirst(3) }
+        else { throw notFound }
+        func find(_ plural: String) -> ResourceType? {
+            resolveType(group: group, version: version, plural: plural)
+        }
+        var namespace: String?
+        if segs.count >= 3, segs[0] == "namespaces", let t = find(segs[2]), t.namespaced {
+            namespace = segs[1]
+            segs.removeFirst(2)
+        }
+        guard let plural = segs.first, let type = find(plural), segs.count <= 3 else { throw notFound }
+        if type.namespaced != (namespace != nil), segs.count >= 2 { throw notFound }
+        return Route(type: type, namespace: namespace, name: segs.count >= 2 ? segs[1] : nil,
+                     subresource: segs.count == 3 ? segs[2] : nil)
+    }
+
+    func route(_ req: LocalHTTPRequest, _ res: LocalHTTPResponder, _ user: User) throws(APIFailure) {
+        if req.path == "/version" {
+            return send(res, 200, ["major": "1", "minor": "31", "gitVersion": "v1.31.0-ferry-test", "platform": "linux/amd64"])
+        }
+        if req.path == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", req.method == "POST" {
+            return send(res, 201, try selfSubjectAccessReview(req, user))
+        }
+        let r = try parse(req.path)
+        if let sub = r.subresource, sub != "status" || !r.type.hasStatusSubresource {
+            throw APIFailure(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+        }
+        let isWatch = req.queryValue("watch") == "true" || req.queryValue("watch") == "1"
+        let verb: String = switch (req.method, r.name) {
+        case ("GET", nil): isWatch ? "watch" : "list"
+        case ("GET", _): "get"
+        case ("POST", nil): "create"
+        case ("PUT", _?): "update"
+        case ("PATCH", _?): "patch"
+        case ("DELETE", _?): "delete"
+        default: "unsupported"
+        }
+        guard verb != "unsupported" else {
+            throw APIFailure(code: 405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource")
+        }
+        let resourceName = r.subresource.map { "\(r.type.plural)/\($0)" } ?? r.type.plural
+        guard allowed(user, verb: verb, group: r.type.group, resource: r.type.plural, namespace: r.namespace) else {
+            throw forbidden(user, verb: verb, type: r.type, resource: resourceName, namespace: r.namespace, name: r.name)
+        }
+        let dryRun = req.queryValue("dryRun") == "All"
+        let manager = req.queryValue("fieldManager") ?? (req.header("User-Agent").map { String($0.prefix { $0 != "/" }) } ?? "unknown")
+        switch verb {
+        case "get": send(res, 200, .object(try converted(get(r.type, namespace: r.namespace, name: r.name ?? ""), r.type)))
+        case "list": send(res, 200, try list(r.type, namespace: r.namespace, req))
+        case "watch": try watch(r.type, namespace: r.namespace, req, res)
+        case "create":
+            let body = try parseBody(req)
+            if r.type.plural == "selfsubjectaccessreviews" { return send(res, 201, try selfSubjectAccessReview(req, user)) }
+            send(res, 201, .object(try converted(create(r.type, namespace: r.namespace, body: body, dryRun: dryRun, manager: manager), r.type)))
+        case "update":
+            let body = try parseBody(req)
+            send(res, 200, .object(try converted(update(r, body: body, dryRun: dryRun, manager: manager), r.type)))
+        case "patch":
+            let (status, object) = try patch(r, req, dryRun: dryRun, manager: manager)
+            send(res, status, .object(converted(object, r.type)))
+        case "delete":
+            let (status, object) = try delete(r, options: req.body.isEmpty ? [:] : try parseBody(req), dryRun: dryRun)
+            send(res, status, .object(converted(object, r.type)))
+        default: break
+        }
+    }
+
+    func parseBody(_ req: LocalHTTPRequest) throws(APIFailure) -> JSONObject {
+        guard let o = (try? JSONCoding.parse(req.body))?.object else {
+            throw APIFailure.badRequest("the request body is not a JSON object")
+        }
+        return o
+    }
+
+    /// Stored objects keep the version they were written with; answers carry the version asked for.
+    func converted(_ o: JSONObject, _ t: ResourceType) -> JSONObject {
+        var o = o
+        o["apiVersion"] = .string(t.apiVersion)
+        o["kind"] = .string(t.kind)
+        return o
+    }
+
+    func selfSubjectAccessReview(_ req: LocalHTTPRequest, _ user: User) throws(APIFailure) -> JSONValue {
+        var body = try parseBody(req)
+        let attrs = body["spec"]?.object?["resourceAttributes"]?.object ?? [:]
+        let ok = allowed(user, verb: attrs["verb"]?.string ?? "", group: attrs["group"]?.string ?? "",
+                         resource: attrs["resource"]?.string ?? "", namespace: attrs["namespace"]?.string)
+        body["status"] = ok ? ["allowed": true] : ["allowed": false, "reason": "denied by a test-server rule"]
+        body["metadata"] = ["creationTimestamp": .null]
+        return .object(body)
+    }
+}
