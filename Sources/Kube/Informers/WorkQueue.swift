@@ -8,7 +8,9 @@ public actor WorkQueue<Key: Hashable & Sendable> {
     public struct RateLimit: Sendable {
         public var baseDelay: Duration
         public var maxDelay: Duration
-        /// Overall rate (tokens per second) and burst of the token bucket.
+        /// Overall rate (tokens per second) and burst of the token bucket. A rate that is not positive (0, negative,
+        /// NaN) turns the bucket off rather than stopping the queue; a tiny rate waits at most
+        /// `Duration.configurationLimit`.
         public var perSecond: Double
         public var burst: Int
         public init(baseDelay: Duration = .milliseconds(5), maxDelay: Duration = .seconds(1000), perSecond: Double = 10,
@@ -78,8 +80,9 @@ public actor WorkQueue<Key: Hashable & Sendable> {
     public func addRateLimited(_ key: Key) {
         let n = failures[key, default: 0]
         failures[key] = n + 1
-        let exp = limit.baseDelay * Int(min(1 << min(n, 40), Int(Int32.max)))
-        let perItem = min(exp, limit.maxDelay)
+        // base × 2^n in Double, clamped: no Duration overflow for a big base or many failures.
+        let exp = limit.baseDelay.clampedMultiplied(by: Double(sign: .plus, exponent: min(n, 62), significand: 1))
+        let perItem = min(exp, limit.maxDelay.clampedToConfigurationLimit)
         addAfter(key, max(perItem, bucketDelay()))
     }
 
@@ -108,9 +111,9 @@ public actor WorkQueue<Key: Hashable & Sendable> {
         let now = ContinuousClock.now
         let elapsed = now - lastRefill
         lastRefill = now
-        let secs = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        tokens = min(Double(limit.burst), tokens + secs * limit.perSecond)
+        guard limit.perSecond > 0 else { return .zero }  // bucket off (also NaN)
+        tokens = min(Double(limit.burst), tokens + elapsed.secondsValue * limit.perSecond)
         tokens -= 1
-        return tokens >= 0 ? .zero : .milliseconds(Int(-tokens / limit.perSecond * 1000))
+        return tokens >= 0 ? .zero : Duration(clampingSeconds: -tokens / limit.perSecond)
     }
 }
