@@ -88,9 +88,7 @@ extension KubeAPIServer {
     }
 
     func route(_ req: LocalHTTPRequest, _ res: LocalHTTPResponder, _ user: User) throws(APIFailure) {
-        if req.path == "/version" {
-            return send(res, 200, ["major": "1", "minor": "31", "gitVersion": "v1.31.0-ferry-test", "platform": "linux/amd64"])
-        }
+        if req.method == "GET", try serveNonResource(req, res) { return }
         if req.path == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", req.method == "POST" {
             return send(res, 201, try selfSubjectAccessReview(req, user))
         }
@@ -139,6 +137,13 @@ extension KubeAPIServer {
     }
 
     func parseBody(_ req: LocalHTTPRequest) throws(APIFailure) -> JSONObject {
+        let contentType = (req.header("Content-Type") ?? "application/json").split(separator: ";").first
+            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        // Protobuf and CBOR are not served: 415 makes client-go retry with JSON, as against a server without them.
+        guard contentType == "application/json" || contentType == "*/*" || contentType.isEmpty else {
+            throw APIFailure(code: 415, reason: "UnsupportedMediaType",
+                             message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml")
+        }
         guard let o = (try? JSONCoding.parse(req.body))?.object else {
             throw APIFailure.badRequest("the request body is not a JSON object")
         }
@@ -161,5 +166,59 @@ extension KubeAPIServer {
         body["status"] = ok ? ["allowed": true] : ["allowed": false, "reason": "denied by a test-server rule"]
         body["metadata"] = ["creationTimestamp": .null]
         return .object(body)
+    }
+}
+
+extension KubeAPIServer {
+    /// Discovery, `/version`, OpenAPI v3 and health endpoints; false when `req` is for a resource.
+    func serveNonResource(_ req: LocalHTTPRequest, _ res: LocalHTTPResponder) throws(APIFailure) -> Bool {
+        let segs = req.path.split(separator: "/").map(String.init)
+        switch segs.first {
+        case "version" where segs.count == 1:
+            send(res, 200, ServerVersion.json)
+        case "healthz", "readyz", "livez":
+            res.respond(status: 200, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array("ok".utf8))
+        case "api" where segs.count == 1, "apis" where segs.count == 1:
+            let model = discoveryModel()
+            if DiscoveryModel.wantsAggregated(req.header("Accept")) {
+                res.respond(status: 200, headers: [("Content-Type", DiscoveryModel.aggregatedContentType)],
+                            body: JSONCoding.serialize(model.aggregated(core: segs[0] == "api")))
+            } else {
+                send(res, 200, segs[0] == "api" ? model.apiVersions(serverAddress: "127.0.0.1:\(port)") : model.apiGroupList())
+            }
+        case "api" where segs.count == 2:
+            guard let list = discoveryModel().apiResourceList(group: "", version: segs[1]) else { throw Self.pathNotFound }
+            send(res, 200, list)
+        case "apis" where segs.count == 2:
+            guard let g = discoveryModel().group(segs[1]) else { throw Self.pathNotFound }
+            send(res, 200, DiscoveryModel.apiGroup(g))
+        case "apis" where segs.count == 3:
+            guard let list = discoveryModel().apiResourceList(group: segs[1], version: segs[2]) else { throw Self.pathNotFound }
+            send(res, 200, list)
+        case "openapi" where segs.count >= 2 && segs[1] == "v3":
+            let model = discoveryModel()
+            if segs.count == 2 { send(res, 200, OpenAPI.index(model)); return true }
+            let rest = Array(segs.dropFirst(2))
+            let (group, version): (String, String)
+            if rest.count == 2, rest[0] == "api" { (group, version) = ("", rest[1]) }
+            else if rest.count == 3, rest[0] == "apis" { (group, version) = (rest[1], rest[2]) }
+            else { throw Self.pathNotFound }
+            guard let v = model.group(group)?.versions.first(where: { $0.version == version }) else { throw Self.pathNotFound }
+            send(res, 200, OpenAPI.document(group: group, version: v))
+        default:
+            return false
+        }
+        return true
+    }
+
+    static var pathNotFound: APIFailure {
+        APIFailure(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+    }
+
+    func discoveryModel() -> DiscoveryModel {
+        store.cond.lock()
+        let crds = Array((store.objects[APIStore.typeKey(CustomResourceDefinition.resourceType)] ?? [:]).values)
+        store.cond.unlock()
+        return DiscoveryModel(crds: crds)
     }
 }

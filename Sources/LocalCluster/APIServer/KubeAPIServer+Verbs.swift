@@ -217,17 +217,36 @@ extension KubeAPIServer {
         let name = r.name ?? ""
         let key = ObjectKey(namespace: r.namespace, name: name)
         let contentType = (req.header("Content-Type") ?? "").split(separator: ";").first.map(String.init) ?? ""
+        let custom = !Self.isBuiltIn(r.type)
         switch contentType {
-        case "application/merge-patch+json":
-            guard let patch = try? JSONCoding.parse(req.body) else { throw APIFailure.badRequest("invalid JSON patch body") }
+        case "application/merge-patch+json", "application/strategic-merge-patch+json", "application/json-patch+json":
+            if contentType == "application/strategic-merge-patch+json", custom {
+                throw APIFailure(code: 415, reason: "UnsupportedMediaType",
+                                 message: "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml")
+            }
+            guard let patch = try? JSONCoding.parse(req.body) else {
+                throw APIFailure.badRequest("error decoding patch: invalid JSON in the request body")
+            }
             return (200, try store.locked { () throws(APIFailure) -> JSONObject in
                 guard let old = store.objects[APIStore.typeKey(r.type)]?[key] else { throw APIFailure.notFound(r.type, name) }
-                let wanted = patch.value(at: "metadata.resourceVersion")?.string
+                let candidate: JSONObject
+                switch contentType {
+                case "application/strategic-merge-patch+json":
+                    do throws(StrategicMergePatch.Failure) { candidate = try StrategicMergePatch.apply(patch, to: old) } catch {
+                        throw APIFailure(code: 422, reason: "Invalid", message: error.message)
+                    }
+                case "application/json-patch+json":
+                    do throws(JSONPatch.Failure) { candidate = try JSONPatch.apply(patch, to: old) } catch {
+                        throw APIFailure(code: 422, reason: "Invalid", message: "the server rejected our request due to an error in our request: \(error.message)")
+                    }
+                default:
+                    candidate = JSONValue.object(old).applyingMergePatch(patch).object ?? old
+                }
+                let wanted = candidate["metadata"]?.object?["resourceVersion"]?.string
                 let current = old["metadata"]?.object?["resourceVersion"]?.string
                 if let wanted, wanted != current {
                     throw APIFailure.conflict(r.type, name, "the object has been modified; please apply your changes to the latest version and try again")
                 }
-                let candidate = JSONValue.object(old).applyingMergePatch(patch).object ?? old
                 return try commit(r.type, key, old: old, candidate: candidate, subresource: r.subresource, dryRun: dryRun,
                                   manager: manager)
             })
@@ -242,7 +261,8 @@ extension KubeAPIServer {
             return try apply(r, key: key, applied: applied, manager: fm, force: req.queryValue("force") == "true", dryRun: dryRun)
         default:
             throw APIFailure(code: 415, reason: "UnsupportedMediaType",
-                             message: "the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/apply-patch+yaml")
+                             message: "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"
+                                + (custom ? "" : ", application/strategic-merge-patch+json"))
         }
     }
 
