@@ -149,7 +149,7 @@ let package = Package(
             dependencies: ["CSI", "CSITestSupport", "GRPCTransport", .product(name: "Logging", package: "swift-log")],
             exclude: ["Scripts"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "KubeTests", dependencies: ["Kube", "KubeTestSupport", "CurlHTTP", "HTTPTestSupport"],
+        .testTarget(name: "KubeTests", dependencies: ["Kube", "KubeTestSupport", "CurlHTTP", "HTTPTestSupport", "FerryTestSupport"],
                     swiftSettings: swiftSettings),
         .target(name: "ControllerTestSupport", dependencies: ["FerryControllers", "Kube", "CSI", "GRPCTransport"],
                 path: "Tests/Support/ControllerTestSupport", swiftSettings: swiftSettings),
@@ -161,7 +161,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "LocalClusterTests",
-            dependencies: ["LocalCluster", "Kube", "CSI", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LocalCluster", "Kube", "CSI", "GRPCTransport", "KubeTestSupport", "HTTPTestSupport", "CurlHTTP", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "FerryCLITests",

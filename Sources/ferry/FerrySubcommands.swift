@@ -7,6 +7,6 @@ enum FerrySubcommands {
         RepoCommand.self,
         SnapshotCommand.self, LsCommand.self,
         CSICommand.self,
-        RestoreCommand.self, VerifyCommand.self,
+        RestoreCommand.self, VerifyCommand.self, PopulateCommand.self,
     ]
 }

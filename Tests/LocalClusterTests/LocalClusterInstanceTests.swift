@@ -9,7 +9,7 @@ struct LocalClusterInstanceTests {
     @Test func startedClusterServesItsNamespacesAndClusterCRDsThroughTheKubeconfig() async throws {
         let dir = try TemporaryDirectory()
         let cluster = try await LocalClusterInstance.start(options: LocalClusterOptions(directory: dir.url), components: [])
-        let client = try KubeClient(config: KubeConfig.fromKubeconfig(path: cluster.kubeconfigPath.path),
+        let client = try KubeClient(config: KubeConfig.fromKubeconfig(path: cluster.kubeconfigPath.path, environment: [:]),
                                     logger: .init(label: "test"))
         let namespaces = try await client.list(Namespace.self, namespace: nil).items.map(\.name).sorted()
         #expect(namespaces == ["default", "kube-system"])
