@@ -29,7 +29,7 @@ public struct RequiredAccess: Sendable, Hashable {
         .init("watch", "gateway.networking.k8s.io", "referencegrants", why: "the grant rule; re-enqueue on change"),
         .init("watch", "ferry.io", "kopiasnapshots", why: "Kopia sources"),
         .init("watch", "ferry.io", "datasourcelinks", why: "links in the claims' namespaces"),
-        .init("update", "ferry.io", "datasourcelinks/status", why: "Granted and Ready conditions"),
+        .init("update", "ferry.io", "datasourcelinks", why: "Granted and Ready conditions (status subresource)"),
         .init("create", "", "pods", namespaced: true, why: "populator pods in the work namespace"),
         .init("delete", "", "pods", namespaced: true, why: "cleanup of populator pods"),
         .init("create", "", "secrets", namespaced: true, why: "short-lived repository credentials for populator pods"),
