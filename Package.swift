@@ -76,7 +76,7 @@ let package = Package(
         // MARK: Controllers: grants, sources, CSI provisioning, Kopia populating (Kube, CSI and Kopia meet here)
         .target(
             name: "FerryControllers",
-            dependencies: ["Kube", "CSI", "Kopia", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Kube", "CSI", "Kopia", "CurlHTTP", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
 
         // MARK: The local control plane (API server + simulated cluster components); never imported by the product
@@ -97,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "ferry",
             dependencies: [
-                "FerryCore", "Kopia", "CSI", "Kube", "FerryControllers",
+                "FerryCore", "Kopia", "CSI", "Kube", "FerryControllers", "CurlHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -124,7 +124,7 @@ let package = Package(
         // MARK: Test support (non-product)
         .target(name: "FerryTestSupport", dependencies: ["FerryCore"], path: "Tests/Support/FerryTestSupport",
                 swiftSettings: swiftSettings),
-        .target(name: "KopiaTestSupport", dependencies: ["Kopia"], path: "Tests/Support/KopiaTestSupport",
+        .target(name: "KopiaTestSupport", dependencies: ["Kopia", "CurlHTTP"], path: "Tests/Support/KopiaTestSupport",
                 swiftSettings: swiftSettings),
         .target(name: "CSITestSupport", dependencies: ["CSI", "GRPCTransport", .product(name: "Logging", package: "swift-log")], path: "Tests/Support/CSITestSupport",
                 swiftSettings: swiftSettings),
@@ -137,7 +137,7 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "FerryCoreTests", dependencies: ["FerryCore", "FerryTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "KopiaTests", dependencies: ["Kopia", "KopiaTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "KopiaTests", dependencies: ["Kopia", "KopiaTestSupport", "CurlHTTP"], swiftSettings: swiftSettings),
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "HTTPTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GRPCTransportTests",

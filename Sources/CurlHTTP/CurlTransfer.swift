@@ -98,7 +98,7 @@ final class CurlTransfer: @unchecked Sendable {  // @unchecked: loop-thread conf
         list = curl_slist_append(list, "Expect:")  // no 100-continue round trip for bodies
         headerList = list
         try check(ccurl_setopt_slist(easy, CURLOPT_HTTPHEADER, list), "headers")
-        try configureTLS(c.tls)
+        try configureTLS(request.tls ?? c.tls)
         let me = Unmanaged.passUnretained(self).toOpaque()
         try check(ccurl_setopt_ptr(easy, CURLOPT_WRITEDATA, me), "writedata")
         try check(ccurl_setopt_ptr(easy, CURLOPT_HEADERDATA, me), "headerdata")

@@ -53,14 +53,19 @@ public struct HTTPRequest: Sendable {
     /// Whole-request deadline (connect, send, and receive the full response — for ``HTTPClient/stream(_:)`` the
     /// whole stream). nil means no limit beyond the client's connect timeout.
     public var timeout: Duration?
+    /// TLS settings of this request; nil uses the client's (``HTTPClientConfiguration/tls``). Lets one shared
+    /// client serve peers with different CAs (one S3 endpoint per repository). libcurl reuses a cached connection
+    /// only for a request with the same TLS settings.
+    public var tls: TLSOptions?
 
     public init(method: HTTPMethod = .get, url: String, headers: HTTPHeaders = [:], body: [UInt8]? = nil,
-                timeout: Duration? = nil) {
+                timeout: Duration? = nil, tls: TLSOptions? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeout = timeout
+        self.tls = tls
     }
 
     public init(method: HTTPMethod, url: String, headers: HTTPHeaders = [:], body: Data, timeout: Duration? = nil) {
