@@ -154,9 +154,14 @@ let package = Package(
         .target(name: "ControllerTestSupport", dependencies: ["FerryControllers", "Kube", "CSI", "GRPCTransport"],
                 path: "Tests/Support/ControllerTestSupport", swiftSettings: swiftSettings),
         .testTarget(
+            name: "LifecycleStressTests",
+            dependencies: ["GRPCTransport", "CurlHTTP", "Kube", "KubeTestSupport", "HTTPTestSupport",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "FerryControllersTests",
             dependencies: ["FerryControllers", "Kube", "CSI", "Kopia", "KopiaTestSupport", "GRPCTransport",
-                           "ControllerTestSupport", "KubeTestSupport", "CSITestSupport",
+                           "ControllerTestSupport", "KubeTestSupport", "CSITestSupport", "HTTPTestSupport",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(
