@@ -168,6 +168,12 @@ let package = Package(
             name: "LocalClusterTests",
             dependencies: ["LocalCluster", "Kube", "CSI", "GRPCTransport", "KubeTestSupport", "HTTPTestSupport", "CurlHTTP", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
+        // End to end on the local control plane (API server, simulated components, Ferry's controllers in-process).
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["FerryControllers", "LocalCluster", "Kube", "Kopia", "KopiaTestSupport", "KubeTestSupport",
+                           "CurlHTTP", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "FerryCLITests",
             dependencies: ["ferry", "KopiaTestSupport"],

@@ -37,6 +37,7 @@ run_group kube  --filter 'KubeTests|CurlHTTPTests|FerryCoreTests'
 run_group csi   --filter 'CSITests|GRPCTransportTests|LifecycleStressTests'
 run_group controllers --filter 'FerryControllersTests'
 run_group cluster --filter 'LocalClusterTests'
+run_group e2e   --filter 'EndToEndTests'
 # The Helm chart: rendered, linted and validated by real tools (pytest; Python, not swift-testing).
 echo "== test group: chart"
 chart_start=$(date +%s)
@@ -45,7 +46,7 @@ n=$(grep -oE '^[0-9]+ passed' "$log" | tail -n 1 | grep -oE '[0-9]+')
 total=$(( total + ${n:-0} ))
 echo "== test group: chart finished in $(( $(date +%s) - chart_start )) s, exit $rc"
 [ "$rc" -eq 0 ] || failed+=(chart)
-covered='KopiaTests|S3|GCS|Azure|FerryCLITests|KubeTests|CurlHTTPTests|FerryCoreTests|CSITests|GRPCTransportTests|LifecycleStressTests|FerryControllersTests|LocalClusterTests'
+covered='KopiaTests|S3|GCS|Azure|FerryCLITests|KubeTests|CurlHTTPTests|FerryCoreTests|CSITests|GRPCTransportTests|LifecycleStressTests|FerryControllersTests|LocalClusterTests|EndToEndTests'
 if "$SWIFT" test list --skip-build 2>/dev/null | grep -qvE "$covered"; then
   run_group rest --skip "$covered"
 fi

@@ -107,6 +107,12 @@ public struct PopulateDecider: Sendable {
         if !c.hasFinalizer { actions.append(.addFinalizer) }
         let failures = o.prime?.failures ?? 0
         if o.prime == nil { actions.append(.createPrime) }
+        // Immediate binding: the pod is created once PVC′ is bound, so the scheduler sees a bound claim (as
+        // upstream's provider mode waits for PVC′ before it populates). WaitForFirstConsumer: the pod goes straight
+        // to the selected node, which is what lets PVC′ be provisioned.
+        if o.pod == nil, !wffc, o.prime?.phase != "Bound" {
+            return PopulateDecision(actions, .requeue(after: progressInterval))
+        }
         guard let pod = o.pod else {
             if failures > 0, let since = o.prime?.sinceLastFailure, since < backoff(failures: failures) {
                 return PopulateDecision(actions, .requeue(after: backoff(failures: failures) - since))

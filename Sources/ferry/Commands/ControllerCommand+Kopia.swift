@@ -3,9 +3,9 @@ import Kube
 import Logging
 
 extension ControllerCommand {
-    /// The Kopia populating reconciler `ferry controller` plugs into the runtime (issue 13 fills this in; nil = claims
-    /// with Kopia sources wait with reason `NoKopiaPopulator`). Seam: /work/notes/controller-seams.md.
-    static func makeKopiaReconciler(client: KubeClient, namespace: String, logger: Logger) -> (any KopiaClaimReconciling)? {
-        nil
+    /// The Kopia populating reconciler `ferry controller` plugs into the runtime: built from the `--work-namespace`,
+    /// `--populator-image` … flags (`PopulatorOptions.makePopulator`). Kept for callers of the seam.
+    static func makeKopiaReconciler(options: PopulatorOptions, namespace: String, logger: Logger) throws -> any KopiaClaimReconciling {
+        try options.makePopulator(namespace: namespace, logger: logger)
     }
 }

@@ -61,6 +61,8 @@ struct ControllerCommand: AsyncParsableCommand {
     var resyncInterval = "10m"
     @Option(help: "Identity in the Lease and on events (default: the host name).")
     var identity: String?
+    @OptionGroup(title: "Kopia populator")
+    var populator: PopulatorOptions
 
     func run() async throws {
         var logger = Logger(label: "ferry.controller")
@@ -195,8 +197,12 @@ struct ControllerCommand: AsyncParsableCommand {
             kube: kube, cache: cache, csi: channel.map { ControllerClient(channel: $0) },
             feedback: Feedback(sink: EventRecorder(client: client, component: "ferry", host: identity, logger: logger)),
             metrics: metrics, configuration: configuration, logger: logger)
-        let controller = Controller(context: context,
-                                    kopia: Self.makeKopiaReconciler(client: client, namespace: namespace, logger: logger))
+        let kopia: (any KopiaClaimReconciling)?
+        do { kopia = try populator.makePopulator(namespace: namespace, logger: logger) } catch {
+            Self.say("the Kopia populator cannot start (claims with Kopia sources will wait): \(error)")
+            kopia = nil
+        }
+        let controller = Controller(context: context, kopia: kopia)
         controller.register(cache)
 
         let leading = LeadingFlag()

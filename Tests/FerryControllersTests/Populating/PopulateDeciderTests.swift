@@ -44,12 +44,24 @@ struct PopulateDeciderTests {
         #expect(!d.actions.contains(.createPrime))
     }
 
-    @Test func aPinnedAllowedPVCGetsPrimeSecretAndPodAtOnce() {
+    @Test func aPinnedAllowedPVCGetsPrimeThenSecretAndPodOnceThePrimeIsBound() {
         var o = Self.base()
         o.claim.hasFinalizer = false
-        let d = decider.decide(o)
-        #expect(d.actions == [.addFinalizer, .createPrime, .createCredentials, .createPod(snapshotID: Self.snapshot.id),
-                              .event(.normal("PopulatorCreated", "Populator started"))])
+        #expect(decider.decide(o).actions == [.addFinalizer, .createPrime])
+        o.claim.hasFinalizer = true
+        o.prime = .init(phase: "Pending")
+        #expect(decider.decide(o).actions.isEmpty)
+        o.prime = .init(phase: "Bound", volumeName: "pv-1")
+        #expect(decider.decide(o).actions == [.createCredentials, .createPod(snapshotID: Self.snapshot.id),
+                                              .event(.normal("PopulatorCreated", "Populator started"))])
+    }
+
+    @Test func underWaitForFirstConsumerThePodGoesToTheSelectedNodeWithoutWaitingForThePrime() {
+        var o = Self.base()
+        o.waitForFirstConsumer = true
+        o.claim.selectedNode = "node-1"
+        o.prime = .init(phase: "Pending")
+        #expect(decider.decide(o).actions.contains(.createPod(snapshotID: Self.snapshot.id)))
     }
 
     @Test func progressOfARunningPodBecomesAnEvent() {
@@ -206,6 +218,7 @@ struct PopulateDeciderTests {
             "waiting for a consumer: the volume is populated once a pod that uses PVC webapp-data is scheduled"))])
         o.claim.selectedNode = "node-1"
         #expect(decider.decide(o).actions.contains(.createPrime))
+        #expect(decider.decide(o).actions.contains(.createPod(snapshotID: Self.snapshot.id)))
     }
 
     @Test func aMissingStorageClassIsAWarningNotASilentWait() {
@@ -236,6 +249,7 @@ struct PopulateDeciderTests {
         var fresh = Self.base()
         fresh.claim.pinnedSnapshotID = nil
         fresh.resolution = .deferredToPod
+        fresh.prime = .init(phase: "Bound", volumeName: "pv-1")
         #expect(decider.decide(fresh).actions.contains(.createPod(snapshotID: nil)))
     }
 
