@@ -160,7 +160,7 @@ let package = Package(
         .testTarget(
             name: "FerryControllersTests",
             dependencies: ["FerryControllers", "Kube", "CSI", "Kopia", "KopiaTestSupport", "GRPCTransport",
-                           "ControllerTestSupport", "KubeTestSupport", "CSITestSupport",
+                           "ControllerTestSupport", "KubeTestSupport", "CSITestSupport", "HTTPTestSupport",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(
