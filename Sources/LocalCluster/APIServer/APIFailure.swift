@@ -26,6 +26,13 @@ struct APIFailure: Error {
                                                                    "message": .string($0.message)] })])
     }
 
+    /// 422 for invalid list/watch options (`ListOptions.meta.k8s.io "" is invalid: <field>: <message>`).
+    static func invalid(watchListOptions field: String, _ message: String) -> APIFailure {
+        APIFailure(code: 422, reason: "Invalid", message: "ListOptions.meta.k8s.io \"\" is invalid: \(field): \(message)",
+                   details: ["group": "meta.k8s.io", "kind": "ListOptions",
+                             "causes": [["field": .string(field), "reason": "FieldValueInvalid", "message": .string(message)]]])
+    }
+
     var status: JSONValue {
         var o: JSONObject = ["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Failure",
                              "message": .string(message), "reason": .string(reason), "code": .int(Int64(code))]

@@ -1,10 +1,10 @@
 import Foundation
-import HTTPTestSupport
+import LocalHTTPS
 import Kube
 
 extension KubeAPIServer {
     /// Serves a watch on the connection's thread until the client leaves, `timeoutSeconds` passes or the server stops.
-    func watch(_ t: ResourceType, namespace: String?, _ req: TestHTTPRequest, _ res: TestHTTPResponder) throws(APIFailure) {
+    func watch(_ t: ResourceType, namespace: String?, _ req: LocalHTTPRequest, _ res: LocalHTTPResponder) throws(APIFailure) {
         let labels = try req.queryValue("labelSelector").map { s throws(APIFailure) in try LabelSelector(s) }
         let fields = try req.queryValue("fieldSelector").map { s throws(APIFailure) in try FieldSelector(s, type: t) }
         let bookmarks = req.queryValue("allowWatchBookmarks") == "true"
@@ -24,10 +24,32 @@ extension KubeAPIServer {
                                      message: "too old resource version: \(rv) (\(store.compactedRV + 1))").status)
         }
 
+        let sendInitial = req.queryValue("sendInitialEvents") == "true"
+        if sendInitial {
+            // WatchList (client-go's default since v1.35): the API's own validation of these options.
+            guard req.queryValue("resourceVersionMatch") == "NotOlderThan" else {
+                throw APIFailure.invalid(watchListOptions: "resourceVersionMatch",
+                    "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan")
+            }
+            guard bookmarks else {
+                throw APIFailure.invalid(watchListOptions: "allowWatchBookmarks",
+                    "Required value: allowWatchBookmarks must be set to true when sendInitialEvents is set")
+            }
+        }
         store.cond.lock()
         var position: Int64
         var initial: [[UInt8]] = []
-        if requested.isEmpty || requested == "0" {
+        if sendInitial {
+            // Every current object (state at least as new as the requested version), then the bookmark that ends
+            // the initial events.
+            position = store.rv
+            for (_, o) in (store.objects[typeKey] ?? [:]).sorted(by: { $0.key < $1.key }) where matches(o) {
+                initial.append(line("ADDED", .object(converted(o, t))))
+            }
+            initial.append(line("BOOKMARK", ["kind": .string(t.kind), "apiVersion": .string(t.apiVersion),
+                                             "metadata": ["resourceVersion": .string(String(position)),
+                                                          "annotations": ["k8s.io/initial-events-end": "true"]]]))
+        } else if requested.isEmpty || requested == "0" {
             position = store.rv
             for (_, o) in (store.objects[typeKey] ?? [:]).sorted(by: { $0.key < $1.key }) where matches(o) {
                 initial.append(line("ADDED", .object(converted(o, t))))

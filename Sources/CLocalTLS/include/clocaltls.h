@@ -1,4 +1,4 @@
-// CTestTLS: the few OpenSSL server calls the loopback test servers need (test support only, never in products).
+// CLocalTLS: the few OpenSSL server calls the loopback HTTPS servers of the local control plane need (never in the product).
 // Written in C because the OpenSSL server API is macro-heavy; Swift does HTTP on top.
 #pragma once
 #include <stddef.h>

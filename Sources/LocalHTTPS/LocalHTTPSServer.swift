@@ -1,12 +1,12 @@
 import Foundation
-internal import CTestTLS
+internal import CLocalTLS
 
 func cString(_ a: [CChar]) -> String {
     String(decoding: a.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
 /// One parsed HTTP/1.1 request.
-public struct TestHTTPRequest: Sendable {
+public struct LocalHTTPRequest: Sendable {
     public var method: String
     /// Path and query as sent.
     public var target: String
@@ -26,7 +26,7 @@ public struct TestHTTPRequest: Sendable {
 }
 
 /// Writes the response of one request. Exactly one of `respond`, `stream…` or `dropConnection` per request.
-public final class TestHTTPResponder: @unchecked Sendable {  // @unchecked: used only by the connection's thread
+public final class LocalHTTPResponder: @unchecked Sendable {  // @unchecked: used only by the connection's thread
     fileprivate let conn: OpaquePointer
     fileprivate var closeAfter = false
     fileprivate var responded = false
@@ -80,10 +80,14 @@ public final class TestHTTPResponder: @unchecked Sendable {  // @unchecked: used
     public func dropConnection() { responded = true; closeAfter = true }
 }
 
-/// A real HTTPS/1.1 server on 127.0.0.1 for tests: thread per connection, keep-alive, `Content-Length` request
-/// bodies, fixed or chunked responses, optional client certificates (verified against the test CA).
-public final class TestHTTPSServer: @unchecked Sendable {  // @unchecked: mutable state in LockedBox
-    public typealias Handler = @Sendable (TestHTTPRequest, TestHTTPResponder) -> Void
+/// A real HTTPS/1.1 server on 127.0.0.1 (the local control plane's API server and test peers stand on it): thread per
+/// connection, keep-alive, `Content-Length` request bodies, fixed or chunked responses, optional client certificates
+/// (verified against the CA of its `LocalCertificates`).
+///
+/// Not for untrusted networks: it binds loopback only, holds each request in memory and keeps one thread per
+/// connection.
+public final class LocalHTTPSServer: @unchecked Sendable {  // @unchecked: mutable state in LockedBox
+    public typealias Handler = @Sendable (LocalHTTPRequest, LocalHTTPResponder) -> Void
 
     public let port: Int
     public var baseURL: String { "https://127.0.0.1:\(port)" }
@@ -96,22 +100,24 @@ public final class TestHTTPSServer: @unchecked Sendable {  // @unchecked: mutabl
     /// Number of TCP connections accepted so far.
     public var acceptedConnections: Int { state.withLock { $0.accepted } }
 
-    public init(certificates: TestCertificates, requestClientCertificates: Bool = true,
+    /// Starts listening on 127.0.0.1:`port` (0 picks a free port) and serving on background threads.
+    /// - Throws: `LocalServerError` when the TLS material cannot be loaded or the port cannot be bound.
+    public init(certificates: LocalCertificates, requestClientCertificates: Bool = true, port: Int = 0,
                 handler: @escaping Handler) throws {
         var err = [CChar](repeating: 0, count: 512)
         guard let tls = ctls_server_new(certificates.serverCertificate, certificates.serverKey,
                                         requestClientCertificates ? certificates.caCertificate : nil, &err, 512) else {
-            throw TestServerError(cString(err))
+            throw LocalServerError(cString(err))
         }
         var bound: Int32 = 0
-        let fd = ctls_listen(0, &bound)
-        guard fd >= 0 else { ctls_server_free(tls); throw TestServerError("listen failed") }
+        let fd = ctls_listen(Int32(clamping: port), &bound)
+        guard fd >= 0 else { ctls_server_free(tls); throw LocalServerError("cannot listen on 127.0.0.1:\(port)") }
         self.tls = tls
         self.listenFD = fd
         self.port = Int(bound)
         self.handler = handler
         let t = Thread { [self] in self.acceptLoop() }
-        t.name = "test-https-accept"
+        t.name = "local-https-accept"
         t.start()
     }
 
@@ -142,7 +148,7 @@ public final class TestHTTPSServer: @unchecked Sendable {  // @unchecked: mutabl
             if state.withLock({ $0.stopped }) { ctls_close_fd(fd); break }
             state.withLock { $0.accepted += 1 }
             let t = Thread { [self] in self.serve(fd) }
-            t.name = "test-https-conn"
+            t.name = "local-https-conn"
             t.start()
         }
         ctls_close_fd(listenFD)
@@ -170,7 +176,7 @@ public final class TestHTTPSServer: @unchecked Sendable {  // @unchecked: mutabl
             guard var request = reader.readRequest() else { return }
             request.clientCommonName = commonName
             request.clientOrganizations = orgs
-            let responder = TestHTTPResponder(conn: conn)
+            let responder = LocalHTTPResponder(conn: conn)
             handler(request, responder)
             if !responder.responded { responder.respond(status: 500, body: Array("handler did not respond".utf8)) }
             if responder.closeAfter || request.header("Connection")?.lowercased() == "close" { return }
@@ -191,7 +197,7 @@ private struct ConnectionReader {
         return true
     }
 
-    mutating func readRequest() -> TestHTTPRequest? {
+    mutating func readRequest() -> LocalHTTPRequest? {
         let sep: [UInt8] = [13, 10, 13, 10]
         var headEnd: Int?
         while headEnd == nil {
@@ -217,7 +223,7 @@ private struct ConnectionReader {
         buffer.removeFirst(length)
         let target = String(requestLine[1])
         let (path, query) = Self.split(target)
-        return TestHTTPRequest(method: String(requestLine[0]), target: target, path: path, query: query,
+        return LocalHTTPRequest(method: String(requestLine[0]), target: target, path: path, query: query,
                                headers: headers, body: body, clientCommonName: nil, clientOrganizations: [])
     }
 

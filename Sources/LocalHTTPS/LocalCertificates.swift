@@ -1,10 +1,13 @@
 public import Foundation
 
-/// TLS material for loopback test servers, generated once per test process with the `openssl` CLI.
+/// TLS material for the loopback HTTPS servers of the local control plane, generated with the `openssl` CLI
+/// (`/usr/bin/openssl`; the local control plane runs only where it exists).
 ///
-/// Layout: one CA signs the server certificate (SAN `IP:127.0.0.1`, `DNS:localhost`) and two client certificates
-/// (`CN=alice, O=ferry-admins` and `CN=bob`); a second, unrelated CA exists so tests can provoke verification failures.
-public struct TestCertificates: Sendable {
+/// Layout: one CA signs the server certificate (SAN `IP:127.0.0.1`, `DNS:localhost`) and three client certificates:
+/// `CN=kubernetes-admin, O=system:masters` (the cluster-admin of a local cluster's kubeconfig, as kubeadm names it),
+/// `CN=alice, O=ferry-admins` and `CN=bob`; a second, unrelated CA exists so tests can provoke verification failures.
+/// Keys are EC P-256; certificates are valid for 3 days.
+public struct LocalCertificates: Sendable {
     public let directory: URL
     public var caCertificate: String { path("ca.crt") }
     public var serverCertificate: String { path("server.crt") }
@@ -13,6 +16,9 @@ public struct TestCertificates: Sendable {
     public var aliceKey: String { path("alice.key") }
     public var bobCertificate: String { path("bob.crt") }
     public var bobKey: String { path("bob.key") }
+    /// Client certificate of `kubernetes-admin` in group `system:masters`.
+    public var adminCertificate: String { path("admin.crt") }
+    public var adminKey: String { path("admin.key") }
     /// A CA that signed nothing the server presents.
     public var otherCACertificate: String { path("other-ca.crt") }
 
@@ -20,21 +26,22 @@ public struct TestCertificates: Sendable {
     public func bytes(_ name: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: directory.appendingPathComponent(name))) }
 
     /// The process-wide set (generated on first use).
-    public static func shared() throws -> TestCertificates {
+    public static func shared() throws -> LocalCertificates {
         try cache.withLock { cached in
             if let cached { return cached }
-            let made = try generate()
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-tls-\(UUID().uuidString)")
+            let made = try generate(in: dir)
             cached = made
             return made
         }
     }
 
-    private static let cache = LockedBox<TestCertificates?>(nil)
+    private static let cache = LockedBox<LocalCertificates?>(nil)
 
-    static func generate() throws -> TestCertificates {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-tls-\(UUID().uuidString)")
+    /// Generates a fresh set into `dir` (created if missing; existing files are overwritten).
+    public static func generate(in dir: URL) throws -> LocalCertificates {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let certs = TestCertificates(directory: dir)
+        let certs = LocalCertificates(directory: dir)
         func ssl(_ args: [String]) throws { try runOpenSSL(args, in: dir) }
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
         for ca in ["ca", "other-ca"] {
@@ -45,7 +52,8 @@ public struct TestCertificates: Sendable {
             .write(to: dir.appendingPathComponent("server.ext"), atomically: true, encoding: .utf8)
         try "extendedKeyUsage=clientAuth\n".write(to: dir.appendingPathComponent("client.ext"), atomically: true, encoding: .utf8)
         for (name, subject, ext) in [("server", "/CN=127.0.0.1", "server.ext"), ("alice", "/O=ferry-admins/CN=alice", "client.ext"),
-                                     ("bob", "/CN=bob", "client.ext")] {
+                                     ("bob", "/CN=bob", "client.ext"),
+                                     ("admin", "/O=system:masters/CN=kubernetes-admin", "client.ext")] {
             try ssl(["req"] + ec + ["-keyout", "\(name).key", "-out", "\(name).csr", "-subj", subject])
             try ssl(["x509", "-req", "-in", "\(name).csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
                      "-out", "\(name).crt", "-days", "3", "-extfile", ext])
@@ -65,17 +73,17 @@ public struct TestCertificates: Sendable {
         let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
         guard p.terminationStatus == 0 else {
-            throw TestServerError("openssl \(args.first ?? "") failed: \(text)")
+            throw LocalServerError("openssl \(args.first ?? "") failed: \(text)")
         }
     }
 }
 
-public struct TestServerError: Error, CustomStringConvertible {
+public struct LocalServerError: Error, CustomStringConvertible {
     public let description: String
     public init(_ d: String) { description = d }
 }
 
-/// A lock-protected value for test-support code that runs on plain threads.
+/// A lock-protected value for code that runs on plain threads (the HTTPS server's connection threads).
 public final class LockedBox<Value>: @unchecked Sendable {  // @unchecked: every access goes through `lock`
     private let lock = NSLock()
     private var value: Value

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "ctesttls.h"
+#include "clocaltls.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>

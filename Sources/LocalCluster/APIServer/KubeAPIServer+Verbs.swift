@@ -1,5 +1,5 @@
 import Foundation
-import HTTPTestSupport
+import LocalHTTPS
 import Kube
 
 extension KubeAPIServer {
@@ -20,7 +20,7 @@ extension KubeAPIServer {
         }
     }
 
-    func list(_ t: ResourceType, namespace: String?, _ req: TestHTTPRequest) throws(APIFailure) -> JSONValue {
+    func list(_ t: ResourceType, namespace: String?, _ req: LocalHTTPRequest) throws(APIFailure) -> JSONValue {
         let labels = try req.queryValue("labelSelector").map { s throws(APIFailure) in try LabelSelector(s) }
         let fields = try req.queryValue("fieldSelector").map { s throws(APIFailure) in try FieldSelector(s, type: t) }
         let limit = req.queryValue("limit").flatMap(Int.init) ?? 0
@@ -114,7 +114,13 @@ extension KubeAPIServer {
             meta.object["deletionGracePeriodSeconds"] = nil
             meta.object["managedFields"] = nil
             if t.hasStatusSubresource { o["status"] = nil }
-            if t.group == "", t.plural == "namespaces" { o["status"] = ["phase": "Active"] }
+            if t.group == "", t.plural == "namespaces" {
+                o["status"] = ["phase": "Active"]
+                var spec = o["spec"]?.object ?? [:]
+                if spec["finalizers"] == nil { spec["finalizers"] = ["kubernetes"] }
+                o["spec"] = .object(spec)
+            }
+            if t == CustomResourceDefinition.resourceType { o["status"] = .object(CRDTypes.establishedStatus(of: o)) }
             o["apiVersion"] = .string(t.apiVersion)
             o["kind"] = .string(t.kind)
             if dryRun { o["metadata"] = meta.json; return o }
@@ -207,21 +213,40 @@ extension KubeAPIServer {
         }
     }
 
-    func patch(_ r: Route, _ req: TestHTTPRequest, dryRun: Bool, manager: String) throws(APIFailure) -> (Int, JSONObject) {
+    func patch(_ r: Route, _ req: LocalHTTPRequest, dryRun: Bool, manager: String) throws(APIFailure) -> (Int, JSONObject) {
         let name = r.name ?? ""
         let key = ObjectKey(namespace: r.namespace, name: name)
         let contentType = (req.header("Content-Type") ?? "").split(separator: ";").first.map(String.init) ?? ""
+        let custom = !Self.isBuiltIn(r.type)
         switch contentType {
-        case "application/merge-patch+json":
-            guard let patch = try? JSONCoding.parse(req.body) else { throw APIFailure.badRequest("invalid JSON patch body") }
+        case "application/merge-patch+json", "application/strategic-merge-patch+json", "application/json-patch+json":
+            if contentType == "application/strategic-merge-patch+json", custom {
+                throw APIFailure(code: 415, reason: "UnsupportedMediaType",
+                                 message: "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml")
+            }
+            guard let patch = try? JSONCoding.parse(req.body) else {
+                throw APIFailure.badRequest("error decoding patch: invalid JSON in the request body")
+            }
             return (200, try store.locked { () throws(APIFailure) -> JSONObject in
                 guard let old = store.objects[APIStore.typeKey(r.type)]?[key] else { throw APIFailure.notFound(r.type, name) }
-                let wanted = patch.value(at: "metadata.resourceVersion")?.string
+                let candidate: JSONObject
+                switch contentType {
+                case "application/strategic-merge-patch+json":
+                    do throws(StrategicMergePatch.Failure) { candidate = try StrategicMergePatch.apply(patch, to: old) } catch {
+                        throw APIFailure(code: 422, reason: "Invalid", message: error.message)
+                    }
+                case "application/json-patch+json":
+                    do throws(JSONPatch.Failure) { candidate = try JSONPatch.apply(patch, to: old) } catch {
+                        throw APIFailure(code: 422, reason: "Invalid", message: "the server rejected our request due to an error in our request: \(error.message)")
+                    }
+                default:
+                    candidate = JSONValue.object(old).applyingMergePatch(patch).object ?? old
+                }
+                let wanted = candidate["metadata"]?.object?["resourceVersion"]?.string
                 let current = old["metadata"]?.object?["resourceVersion"]?.string
                 if let wanted, wanted != current {
                     throw APIFailure.conflict(r.type, name, "the object has been modified; please apply your changes to the latest version and try again")
                 }
-                let candidate = JSONValue.object(old).applyingMergePatch(patch).object ?? old
                 return try commit(r.type, key, old: old, candidate: candidate, subresource: r.subresource, dryRun: dryRun,
                                   manager: manager)
             })
@@ -236,7 +261,8 @@ extension KubeAPIServer {
             return try apply(r, key: key, applied: applied, manager: fm, force: req.queryValue("force") == "true", dryRun: dryRun)
         default:
             throw APIFailure(code: 415, reason: "UnsupportedMediaType",
-                             message: "the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/apply-patch+yaml")
+                             message: "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"
+                                + (custom ? "" : ", application/strategic-merge-patch+json"))
         }
     }
 
