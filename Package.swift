@@ -80,9 +80,12 @@ let package = Package(
             swiftSettings: swiftSettings),
 
         // MARK: The local control plane (API server + simulated cluster components); never imported by the product
+        .target(name: "CLocalTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        .target(name: "LocalHTTPS", dependencies: ["CLocalTLS"], swiftSettings: swiftSettings),
         .target(
             name: "LocalCluster",
-            dependencies: ["Kube", "CSI", "GRPCTransport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Kube", "CSI", "GRPCTransport", "LocalHTTPS", "CurlHTTP", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "ferry-localcluster",
@@ -125,15 +128,13 @@ let package = Package(
         .target(name: "FerryTestSupport", dependencies: ["FerryCore"], path: "Tests/Support/FerryTestSupport",
                 swiftSettings: swiftSettings),
         .target(name: "KopiaTestSupport", dependencies: ["Kopia", "CurlHTTP"], path: "Tests/Support/KopiaTestSupport",
-                swiftSettings: swiftSettings),
+                exclude: ["Scripts"], swiftSettings: swiftSettings),
         .target(name: "CSITestSupport", dependencies: ["CSI", "GRPCTransport", .product(name: "Logging", package: "swift-log")], path: "Tests/Support/CSITestSupport",
                 swiftSettings: swiftSettings),
-        .target(name: "CTestTLS", path: "Tests/Support/CTestTLS",
-                linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
-        .target(name: "HTTPTestSupport", dependencies: ["CTestTLS"], path: "Tests/Support/HTTPTestSupport",
+        .target(name: "HTTPTestSupport", dependencies: ["LocalHTTPS"], path: "Tests/Support/HTTPTestSupport",
                 swiftSettings: swiftSettings),
-        .target(name: "KubeTestSupport", dependencies: ["Kube", "HTTPTestSupport"], path: "Tests/Support/KubeTestSupport",
-                swiftSettings: swiftSettings),
+        .target(name: "KubeTestSupport", dependencies: ["Kube", "HTTPTestSupport", "LocalCluster"],
+                path: "Tests/Support/KubeTestSupport", swiftSettings: swiftSettings),
 
         // MARK: Tests
         .testTarget(name: "FerryCoreTests", dependencies: ["FerryCore", "FerryTestSupport"], swiftSettings: swiftSettings),
@@ -160,7 +161,7 @@ let package = Package(
         .testTarget(
             name: "FerryControllersTests",
             dependencies: ["FerryControllers", "Kube", "CSI", "Kopia", "KopiaTestSupport", "GRPCTransport",
-                           "ControllerTestSupport", "KubeTestSupport", "CSITestSupport",
+                           "ControllerTestSupport", "KubeTestSupport", "CSITestSupport", "HTTPTestSupport",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(

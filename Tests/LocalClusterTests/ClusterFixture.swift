@@ -17,7 +17,7 @@ final class ClusterFixture: Sendable {
 
     init(components: [any ClusterComponent], nodes: Int = 1, crossNamespaceVolumeDataSource: Bool = false,
          images: [String: String] = [:]) throws {
-        server = try KubeAPIServer(bookmarkInterval: .milliseconds(300))
+        server = try KubeAPIServer(installCRDs: true, bookmarkInterval: .milliseconds(300))
         server.addToken(Self.token, for: .init(name: "admin", groups: ["system:masters"]))
         let config = KubeConfig(server: server.baseURL,
                                 tls: TLSOptions(certificateAuthority: .file(server.certificates.caCertificate)),

@@ -132,7 +132,7 @@ public struct CSIProvisioner: Sendable {
         }
         var nodeTopology: [String: String]?
         if let selectedNode, !selectedNode.isEmpty, driver.accessibilityConstraints {
-            let node = try? await context.kube.get(ClusterNode.self, name: selectedNode, namespace: nil)
+            let node = try? await context.kube.get(Node.self, name: selectedNode, namespace: nil)
             nodeTopology = node?.metadata.labels
         }
         var plan: VolumePlan

@@ -34,6 +34,10 @@ public final class S3Storage: BlobStorage {
 
     public var displayName: String { configuration.location.description }
 
+    /// Cap of the bodies of listings, HEAD, PUT and DELETE answers (a 1000-key listing page is ~300 KB); blob
+    /// reads use the client's cap.
+    static let maximumControlResponseBytes = 16 << 20
+
     /// The signing region in use (the configured one, or the one a wrong-region answer named).
     public var currentRegion: String { region.withLock { $0 } }
 
@@ -157,7 +161,8 @@ public final class S3Storage: BlobStorage {
             S3RequestBuilder.sign(&request, signer: signer, epochSeconds: now())
             let httpRequest = HTTPRequest(method: HTTPMethod(rawValue: request.method), url: request.url,
                                           headers: HTTPHeaders(request.headers.map { ($0.name, $0.value) }),
-                                          body: request.body, timeout: configuration.requestTimeout, tls: tls)
+                                          body: request.body, timeout: configuration.requestTimeout, tls: tls,
+                                          maximumResponseBytes: operation == .get ? nil : Self.maximumControlResponseBytes)
             let response: HTTPResponse
             do {
                 response = try await limiter.withSlot { try await client.execute(httpRequest) }
