@@ -96,7 +96,7 @@ struct RestoreMemoryTests {
         return (Int32(fields[0]), fields[1])
     }
 
-    @Test(.timeLimit(.minutes(5)))
+    @Test(.timeLimit(.minutes(10)))
     func restoringTwoHundredThousandFilesStaysUnder160MiB() async throws {
         // FERRY_MEMORY_TEST_KEEP=DIR keeps repository and restored tree in DIR (for measuring by hand).
         let keep = ProcessInfo.processInfo.environment["FERRY_MEMORY_TEST_KEEP"]
