@@ -39,17 +39,20 @@ let package = Package(
         // protoc-c output for proto/csi.proto, committed; regenerate with scripts/gen-proto.sh.
         .target(name: "CCSIProto", dependencies: ["CProtobufC"]),
 
+        // MARK: Vocabulary below every Swift module: retry classes, clamped durations, clocks, lifecycle
+        .target(name: "FerryCore", swiftSettings: swiftSettings),
+
         // MARK: Shared HTTP transport (libcurl) used by Kube and by Kopia's S3 backend
         .target(
             name: "CurlHTTP",
-            dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["FerryCore", "CCurl", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
 
         // MARK: Kopia engine (Storage/ Format/ Codecs/ Content/ Objects/ Snapshots/ Restore/ Write/)
         .target(
             name: "Kopia",
             dependencies: [
-                "COpenSSL", "CZstd", "CZlib", "CLZ4", "CurlHTTP",
+                "FerryCore", "COpenSSL", "CZstd", "CZlib", "CLZ4", "CurlHTTP",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
@@ -57,29 +60,32 @@ let package = Package(
         // MARK: gRPC transport (knows nothing of CSI) and the CSI layer
         .target(
             name: "GRPCTransport",
-            dependencies: ["CGRPC", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["FerryCore", "CGRPC", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .target(
             name: "CSI",
-            dependencies: ["GRPCTransport", "CCSIProto", "CProtobufC", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["FerryCore", "GRPCTransport", "CCSIProto", "CProtobufC", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
 
         // MARK: Kubernetes API client
         .target(
             name: "Kube",
-            dependencies: ["CurlHTTP", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")],
+            dependencies: ["FerryCore", "CurlHTTP", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings),
 
         // MARK: Controllers: grants, sources, CSI provisioning, Kopia populating (Kube, CSI and Kopia meet here)
         .target(
             name: "FerryControllers",
-            dependencies: ["Kube", "CSI", "Kopia", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Kube", "CSI", "Kopia", "CurlHTTP", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
 
         // MARK: The local control plane (API server + simulated cluster components); never imported by the product
+        .target(name: "CLocalTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        .target(name: "LocalHTTPS", dependencies: ["CLocalTLS"], swiftSettings: swiftSettings),
         .target(
             name: "LocalCluster",
-            dependencies: ["Kube", "CSI", "GRPCTransport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Kube", "CSI", "GRPCTransport", "LocalHTTPS", "CurlHTTP", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "ferry-localcluster",
@@ -94,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "ferry",
             dependencies: [
-                "Kopia", "CSI", "Kube", "FerryControllers",
+                "FerryCore", "Kopia", "CSI", "Kube", "FerryControllers", "CurlHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -119,19 +125,20 @@ let package = Package(
             swiftSettings: swiftSettings),
 
         // MARK: Test support (non-product)
-        .target(name: "KopiaTestSupport", dependencies: ["Kopia"], path: "Tests/Support/KopiaTestSupport",
+        .target(name: "FerryTestSupport", dependencies: ["FerryCore"], path: "Tests/Support/FerryTestSupport",
                 swiftSettings: swiftSettings),
+        .target(name: "KopiaTestSupport", dependencies: ["Kopia", "CurlHTTP"], path: "Tests/Support/KopiaTestSupport",
+                exclude: ["Scripts"], swiftSettings: swiftSettings),
         .target(name: "CSITestSupport", dependencies: ["CSI", "GRPCTransport", .product(name: "Logging", package: "swift-log")], path: "Tests/Support/CSITestSupport",
                 swiftSettings: swiftSettings),
-        .target(name: "CTestTLS", path: "Tests/Support/CTestTLS",
-                linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
-        .target(name: "HTTPTestSupport", dependencies: ["CTestTLS"], path: "Tests/Support/HTTPTestSupport",
+        .target(name: "HTTPTestSupport", dependencies: ["LocalHTTPS"], path: "Tests/Support/HTTPTestSupport",
                 swiftSettings: swiftSettings),
-        .target(name: "KubeTestSupport", dependencies: ["Kube", "HTTPTestSupport"], path: "Tests/Support/KubeTestSupport",
-                swiftSettings: swiftSettings),
+        .target(name: "KubeTestSupport", dependencies: ["Kube", "HTTPTestSupport", "LocalCluster"],
+                path: "Tests/Support/KubeTestSupport", swiftSettings: swiftSettings),
 
         // MARK: Tests
-        .testTarget(name: "KopiaTests", dependencies: ["Kopia", "KopiaTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "FerryCoreTests", dependencies: ["FerryCore", "FerryTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "KopiaTests", dependencies: ["Kopia", "KopiaTestSupport", "CurlHTTP"], swiftSettings: swiftSettings),
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "HTTPTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GRPCTransportTests",
@@ -142,16 +149,24 @@ let package = Package(
             dependencies: ["CSI", "CSITestSupport", "GRPCTransport", .product(name: "Logging", package: "swift-log")],
             exclude: ["Scripts"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "KubeTests", dependencies: ["Kube", "KubeTestSupport", "CurlHTTP", "HTTPTestSupport"],
+        .testTarget(name: "KubeTests", dependencies: ["Kube", "KubeTestSupport", "CurlHTTP", "HTTPTestSupport", "FerryTestSupport"],
                     swiftSettings: swiftSettings),
+        .target(name: "ControllerTestSupport", dependencies: ["FerryControllers", "Kube", "CSI", "GRPCTransport"],
+                path: "Tests/Support/ControllerTestSupport", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LifecycleStressTests",
+            dependencies: ["GRPCTransport", "CurlHTTP", "Kube", "KubeTestSupport", "HTTPTestSupport",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "FerryControllersTests",
-            dependencies: ["FerryControllers", "Kube", "CSI", "Kopia", "KopiaTestSupport",
+            dependencies: ["FerryControllers", "Kube", "CSI", "Kopia", "KopiaTestSupport", "GRPCTransport",
+                           "ControllerTestSupport", "KubeTestSupport", "CSITestSupport", "HTTPTestSupport",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "LocalClusterTests",
-            dependencies: ["LocalCluster", "Kube", "CSI", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LocalCluster", "Kube", "CSI", "GRPCTransport", "KubeTestSupport", "HTTPTestSupport", "CurlHTTP", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "FerryCLITests",

@@ -29,11 +29,15 @@ final class CurlTransfer: @unchecked Sendable {  // @unchecked: loop-thread conf
     private var responseHeaders = HTTPHeaders()
     private var responseBody: [UInt8] = []
     private var finished = false
+    /// Cap of a buffered (`.full`) body; exceeding it aborts the transfer (`.responseTooLarge`).
+    private let maximumResponseBytes: Int
+    private var bodyTooLarge = false
 
     init(request: HTTPRequest, configuration: HTTPClientConfiguration) throws(HTTPError) {
         CurlGlobal.initialize()
         redactedURL = HTTPError.redact(request.url)
         method = request.method
+        maximumResponseBytes = max(0, request.maximumResponseBytes ?? configuration.maximumResponseBytes)
         guard let easy = curl_easy_init() else {
             throw HTTPError(.transport, "curl_easy_init failed", url: redactedURL)
         }
@@ -98,7 +102,7 @@ final class CurlTransfer: @unchecked Sendable {  // @unchecked: loop-thread conf
         list = curl_slist_append(list, "Expect:")  // no 100-continue round trip for bodies
         headerList = list
         try check(ccurl_setopt_slist(easy, CURLOPT_HTTPHEADER, list), "headers")
-        try configureTLS(c.tls)
+        try configureTLS(request.tls ?? c.tls)
         let me = Unmanaged.passUnretained(self).toOpaque()
         try check(ccurl_setopt_ptr(easy, CURLOPT_WRITEDATA, me), "writedata")
         try check(ccurl_setopt_ptr(easy, CURLOPT_HEADERDATA, me), "headerdata")
@@ -144,9 +148,15 @@ final class CurlTransfer: @unchecked Sendable {  // @unchecked: loop-thread conf
 
     // MARK: Callbacks (loop thread)
 
-    func receiveBody(_ bytes: UnsafeRawBufferPointer) {
+    /// - Returns: false to abort the transfer (the buffered body would exceed its cap).
+    func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
         switch delivery {
-        case .full: responseBody.append(contentsOf: bytes)
+        case .full:
+            guard bytes.count <= maximumResponseBytes - responseBody.count else {
+                bodyTooLarge = true
+                return false
+            }
+            responseBody.append(contentsOf: bytes)
         case .stream(let head, let body):
             if let head {
                 delivery = .stream(head: nil, body: body)
@@ -155,6 +165,7 @@ final class CurlTransfer: @unchecked Sendable {  // @unchecked: loop-thread conf
             _ = body.yield([UInt8](bytes))
         case .none: break
         }
+        return true
     }
 
     func receiveHeaderLine(_ bytes: UnsafeRawBufferPointer) {
@@ -207,32 +218,44 @@ final class CurlTransfer: @unchecked Sendable {  // @unchecked: loop-thread conf
     }
 
     private func mapError(_ result: CURLcode) -> HTTPError {
+        if bodyTooLarge {
+            return HTTPError(.responseTooLarge, "response body exceeds the \(maximumResponseBytes)-byte limit",
+                             url: redactedURL, curlCode: Int(result.rawValue))
+        }
         var text = String(cString: errorBuffer)
         if text.isEmpty { text = String(cString: curl_easy_strerror(result)) }
         var osErrno: Int = 0
         _ = ccurl_getinfo_long(easy, CURLINFO_OS_ERRNO, &osErrno)
-        let code: HTTPError.Code
+        let code = Self.classify(result, osErrno: osErrno)
+        return HTTPError(code, text, url: redactedURL, curlCode: Int(result.rawValue))
+    }
+
+    /// The error code of a failed transfer, decided from the `CURLcode` and the socket's errno only (never from
+    /// libcurl's message text). A connection that breaks mid-request is `.connectionReset` even when a peer
+    /// rejecting a client certificate caused it: from the codes alone that case is indistinguishable from a reset.
+    static func classify(curlCode: Int, osErrno: Int) -> HTTPError.Code {
+        classify(CURLcode(rawValue: UInt32(truncatingIfNeeded: curlCode)), osErrno: osErrno)
+    }
+
+    static func classify(_ result: CURLcode, osErrno: Int) -> HTTPError.Code {
         switch result {
-        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: code = .dns
-        case CURLE_OPERATION_TIMEDOUT: code = .timeout
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: return .dns
+        case CURLE_OPERATION_TIMEDOUT: return .timeout
         case CURLE_COULDNT_CONNECT:
-            code = osErrno == Int(ETIMEDOUT) ? .timeout : osErrno == Int(ECONNREFUSED) ? .connectionRefused : .transport
+            return osErrno == Int(ETIMEDOUT) ? .timeout : osErrno == Int(ECONNREFUSED) ? .connectionRefused : .transport
         case CURLE_SSL_CONNECT_ERROR where osErrno == Int(ECONNRESET) || osErrno == Int(EPIPE):
-            code = .connectionReset  // the peer went away during the handshake: not a TLS verdict
+            return .connectionReset  // the peer went away during the handshake: not a TLS verdict
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
              CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_ENGINE_INITFAILED,
              CURLE_SSL_SHUTDOWN_FAILED, CURLE_SSL_CRL_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
              CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CLIENTCERT, CURLE_USE_SSL_FAILED:
-            code = .tls
+            return .tls
         case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_HTTP2, CURLE_HTTP2_STREAM:
-            // A peer that rejects our client certificate closes during or right after the handshake.
-            code = text.localizedCaseInsensitiveContains("ssl") || text.localizedCaseInsensitiveContains("tls")
-                ? .tls : .connectionReset
-        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL: code = .invalidRequest
-        case CURLE_ABORTED_BY_CALLBACK: code = .cancelled
-        default: code = .transport
+            return .connectionReset
+        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL: return .invalidRequest
+        case CURLE_ABORTED_BY_CALLBACK: return .cancelled
+        default: return .transport
         }
-        return HTTPError(code, text, url: redactedURL, curlCode: Int(result.rawValue))
     }
 }
 
@@ -240,8 +263,8 @@ private func curlWriteCallback(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int,
                                _ user: UnsafeMutableRawPointer?) -> Int {
     guard let ptr, let user else { return 0 }
     let transfer = Unmanaged<CurlTransfer>.fromOpaque(user).takeUnretainedValue()
-    transfer.receiveBody(UnsafeRawBufferPointer(start: ptr, count: size * count))
-    return size * count
+    // Returning less than was handed over makes libcurl abort with CURLE_WRITE_ERROR.
+    return transfer.receiveBody(UnsafeRawBufferPointer(start: ptr, count: size * count)) ? size * count : 0
 }
 
 private func curlHeaderCallback(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int,

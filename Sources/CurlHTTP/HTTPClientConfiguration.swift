@@ -43,6 +43,10 @@ public struct HTTPClientConfiguration: Sendable {
     public var userAgent: String
     /// Connect through this Unix domain socket instead of TCP (the URL's host is then only a name).
     public var unixSocketPath: String?
+    /// Default cap on a buffered response body (``HTTPRequest/maximumResponseBytes`` overrides it per request).
+    public var maximumResponseBytes: Int = HTTPClientConfiguration.defaultMaximumResponseBytes
+    /// 1 GiB: above any Kopia pack or API-server list page Ferry reads, far below what would exhaust memory.
+    public static let defaultMaximumResponseBytes = 1 << 30
 
     public init(tls: TLSOptions = TLSOptions(), connectTimeout: Duration = .seconds(10),
                 defaultTimeout: Duration? = nil, maxConnectionsPerHost: Int = 0, maxCachedConnections: Int = 64,
@@ -59,8 +63,10 @@ public struct HTTPClientConfiguration: Sendable {
 }
 
 extension Duration {
+    /// Whole milliseconds for libcurl's `*_MS` options: rounded up, clamped through the shared configured-duration
+    /// conversion (a negative or centuries-long value never traps; negative means "expire at once") and to
+    /// `Int32.max` ms (24.8 days), because libcurl keeps these timeouts in 32 bits (setopt.c clamps to UINT_MAX).
     var milliseconds: Int {
-        let (s, atto) = components
-        return Int(s) * 1000 + Int(atto / 1_000_000_000_000_000)
+        Int(wholeUnits(of: .milliseconds(1), limit: Int64(Int32.max)))
     }
 }

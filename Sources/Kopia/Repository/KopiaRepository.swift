@@ -1,3 +1,4 @@
+public import CurlHTTP
 public import Foundation
 public import Logging
 
@@ -45,14 +46,16 @@ public struct KopiaRepository: Sendable {
         return repository
     }
 
-    /// Opens the repository at `location`; S3 settings come from `environment` and `s3Overrides`
-    /// (see `RepositoryLocation.makeStorage`).
+    /// Opens the repository at `location`; S3 settings come from `environment` and `s3Overrides` only
+    /// (see `RepositoryLocation.makeStorage`) — never from the process environment.
     public static func open(
         location: RepositoryLocation, password: String, logger: Logger,
-        environment: [String: String] = ProcessInfo.processInfo.environment,
-        s3Overrides: S3Configuration.Overrides = S3Configuration.Overrides()
+        environment: [String: String],
+        s3Overrides: S3Configuration.Overrides = S3Configuration.Overrides(),
+        httpClient: HTTPClient
     ) async throws -> KopiaRepository {
-        let storage = try location.makeStorage(environment: environment, s3Overrides: s3Overrides, logger: logger)
+        let storage = try location.makeStorage(environment: environment, s3Overrides: s3Overrides,
+                                               httpClient: httpClient, logger: logger)
         return try await open(storage: storage, password: password, logger: logger)
     }
 

@@ -12,10 +12,14 @@ public struct SnapshotVerifier: Sendable {
     public let repository: KopiaRepository
     public let options: RestoreOptions
     public let logger: Logger
+    /// Chooses the sample when `percent` < 100; a `SeededRandomSource` makes the sample reproducible.
+    public let random: any RandomSource
 
-    public init(repository: KopiaRepository, options: RestoreOptions = RestoreOptions(), logger: Logger) {
+    public init(repository: KopiaRepository, options: RestoreOptions = RestoreOptions(),
+                random: any RandomSource = SystemRandomSource(), logger: Logger) {
         self.repository = repository
         self.options = options
+        self.random = random
         self.logger = logger
     }
 
@@ -41,8 +45,9 @@ public struct SnapshotVerifier: Sendable {
         async throws -> Result
     {
         let share = min(max(percent, 0), 100) / 100
+        let random = self.random
         let planner = RestorePlanner(repository: repository, root: root, windowEntries: options.windowEntries) { _ in
-            share >= 1 || Double.random(in: 0..<1) < share
+            share >= 1 || random.unitInterval() < share
         }
         let output = DiscardingOutput(progress: progress)
         var verifyOptions = options
