@@ -32,7 +32,8 @@ struct ControllerBench {
         let latencySamples = value("--latency-samples", 100)
         let cached = value("--cached", 10_000)
         let slowSample = value("--slow-sample", 40)
-        try await provisioningThroughput(claims: claims, qps: 50, burst: 100, label: "ferry defaults (50 QPS, burst 100)")
+        try await provisioningThroughput(claims: claims, qps: 200, burst: 400, label: "ferry defaults (200 QPS, burst 400)")
+        try await provisioningThroughput(claims: claims, qps: 2000, burst: 4000, label: "tuned (2000 QPS, burst 4000)")
         try await provisioningThroughput(claims: slowSample, qps: 5, burst: 10, label: "external-provisioner client defaults (5 QPS, burst 10)",
                                          extrapolateTo: claims)
         try await grantLatency(samples: latencySamples)
@@ -185,7 +186,7 @@ struct ControllerBench {
             let c = try await w.linkedClaim("claim-\(i)", ns: "staging", snapshot: "snap", snapshotNamespace: ns)
             claimUIDs.append(c.metadata.uid ?? "")
         }
-        let (cache, controller) = w.controller(qps: 50, burst: 100)
+        let (cache, controller) = w.controller(qps: 200, burst: 400)
         let run = Task { await withTaskGroup(of: Void.self) { g in
             g.addTask { await cache.run() }
             g.addTask { await cache.waitForSync(); await controller.run() }
