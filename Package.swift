@@ -39,17 +39,20 @@ let package = Package(
         // protoc-c output for proto/csi.proto, committed; regenerate with scripts/gen-proto.sh.
         .target(name: "CCSIProto", dependencies: ["CProtobufC"]),
 
+        // MARK: Vocabulary below every Swift module: retry classes, clamped durations, clocks, lifecycle
+        .target(name: "FerryCore", swiftSettings: swiftSettings),
+
         // MARK: Shared HTTP transport (libcurl) used by Kube and by Kopia's S3 backend
         .target(
             name: "CurlHTTP",
-            dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["FerryCore", "CCurl", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
 
         // MARK: Kopia engine (Storage/ Format/ Codecs/ Content/ Objects/ Snapshots/ Restore/ Write/)
         .target(
             name: "Kopia",
             dependencies: [
-                "COpenSSL", "CZstd", "CZlib", "CLZ4", "CurlHTTP",
+                "FerryCore", "COpenSSL", "CZstd", "CZlib", "CLZ4", "CurlHTTP",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
@@ -57,17 +60,17 @@ let package = Package(
         // MARK: gRPC transport (knows nothing of CSI) and the CSI layer
         .target(
             name: "GRPCTransport",
-            dependencies: ["CGRPC", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["FerryCore", "CGRPC", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .target(
             name: "CSI",
-            dependencies: ["GRPCTransport", "CCSIProto", "CProtobufC", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["FerryCore", "GRPCTransport", "CCSIProto", "CProtobufC", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
 
         // MARK: Kubernetes API client
         .target(
             name: "Kube",
-            dependencies: ["CurlHTTP", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")],
+            dependencies: ["FerryCore", "CurlHTTP", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings),
 
         // MARK: Controllers: grants, sources, CSI provisioning, Kopia populating (Kube, CSI and Kopia meet here)
@@ -94,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "ferry",
             dependencies: [
-                "Kopia", "CSI", "Kube", "FerryControllers",
+                "FerryCore", "Kopia", "CSI", "Kube", "FerryControllers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -119,6 +122,8 @@ let package = Package(
             swiftSettings: swiftSettings),
 
         // MARK: Test support (non-product)
+        .target(name: "FerryTestSupport", dependencies: ["FerryCore"], path: "Tests/Support/FerryTestSupport",
+                swiftSettings: swiftSettings),
         .target(name: "KopiaTestSupport", dependencies: ["Kopia"], path: "Tests/Support/KopiaTestSupport",
                 swiftSettings: swiftSettings),
         .target(name: "CSITestSupport", dependencies: ["CSI", "GRPCTransport", .product(name: "Logging", package: "swift-log")], path: "Tests/Support/CSITestSupport",
@@ -131,6 +136,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
 
         // MARK: Tests
+        .testTarget(name: "FerryCoreTests", dependencies: ["FerryCore", "FerryTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "KopiaTests", dependencies: ["Kopia", "KopiaTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "HTTPTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
@@ -142,11 +148,14 @@ let package = Package(
             dependencies: ["CSI", "CSITestSupport", "GRPCTransport", .product(name: "Logging", package: "swift-log")],
             exclude: ["Scripts"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "KubeTests", dependencies: ["Kube", "KubeTestSupport", "CurlHTTP", "HTTPTestSupport"],
+        .testTarget(name: "KubeTests", dependencies: ["Kube", "KubeTestSupport", "CurlHTTP", "HTTPTestSupport", "FerryTestSupport"],
                     swiftSettings: swiftSettings),
+        .target(name: "ControllerTestSupport", dependencies: ["FerryControllers", "Kube", "CSI", "GRPCTransport"],
+                path: "Tests/Support/ControllerTestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "FerryControllersTests",
-            dependencies: ["FerryControllers", "Kube", "CSI", "Kopia", "KopiaTestSupport",
+            dependencies: ["FerryControllers", "Kube", "CSI", "Kopia", "KopiaTestSupport", "GRPCTransport",
+                           "ControllerTestSupport", "KubeTestSupport", "CSITestSupport",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(

@@ -10,7 +10,7 @@ public protocol CSIMessage: Hashable, Sendable {
 }
 
 /// Bytes that do not decode as the expected CSI message.
-public struct CSIDecodingError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct CSIDecodingError: Error, Sendable, Equatable, CustomStringConvertible, RetryClassifying {
     /// The protobuf type name, e.g. `csi.v1.CreateVolumeRequest`.
     public var messageType: String
     public var byteCount: Int

@@ -211,28 +211,36 @@ final class CurlTransfer: @unchecked Sendable {  // @unchecked: loop-thread conf
         if text.isEmpty { text = String(cString: curl_easy_strerror(result)) }
         var osErrno: Int = 0
         _ = ccurl_getinfo_long(easy, CURLINFO_OS_ERRNO, &osErrno)
-        let code: HTTPError.Code
+        let code = Self.classify(result, osErrno: osErrno)
+        return HTTPError(code, text, url: redactedURL, curlCode: Int(result.rawValue))
+    }
+
+    /// The error code of a failed transfer, decided from the `CURLcode` and the socket's errno only (never from
+    /// libcurl's message text). A connection that breaks mid-request is `.connectionReset` even when a peer
+    /// rejecting a client certificate caused it: from the codes alone that case is indistinguishable from a reset.
+    static func classify(curlCode: Int, osErrno: Int) -> HTTPError.Code {
+        classify(CURLcode(rawValue: UInt32(truncatingIfNeeded: curlCode)), osErrno: osErrno)
+    }
+
+    static func classify(_ result: CURLcode, osErrno: Int) -> HTTPError.Code {
         switch result {
-        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: code = .dns
-        case CURLE_OPERATION_TIMEDOUT: code = .timeout
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: return .dns
+        case CURLE_OPERATION_TIMEDOUT: return .timeout
         case CURLE_COULDNT_CONNECT:
-            code = osErrno == Int(ETIMEDOUT) ? .timeout : osErrno == Int(ECONNREFUSED) ? .connectionRefused : .transport
+            return osErrno == Int(ETIMEDOUT) ? .timeout : osErrno == Int(ECONNREFUSED) ? .connectionRefused : .transport
         case CURLE_SSL_CONNECT_ERROR where osErrno == Int(ECONNRESET) || osErrno == Int(EPIPE):
-            code = .connectionReset  // the peer went away during the handshake: not a TLS verdict
+            return .connectionReset  // the peer went away during the handshake: not a TLS verdict
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
              CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_ENGINE_INITFAILED,
              CURLE_SSL_SHUTDOWN_FAILED, CURLE_SSL_CRL_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
              CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CLIENTCERT, CURLE_USE_SSL_FAILED:
-            code = .tls
+            return .tls
         case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_HTTP2, CURLE_HTTP2_STREAM:
-            // A peer that rejects our client certificate closes during or right after the handshake.
-            code = text.localizedCaseInsensitiveContains("ssl") || text.localizedCaseInsensitiveContains("tls")
-                ? .tls : .connectionReset
-        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL: code = .invalidRequest
-        case CURLE_ABORTED_BY_CALLBACK: code = .cancelled
-        default: code = .transport
+            return .connectionReset
+        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL: return .invalidRequest
+        case CURLE_ABORTED_BY_CALLBACK: return .cancelled
+        default: return .transport
         }
-        return HTTPError(code, text, url: redactedURL, curlCode: Int(result.rawValue))
     }
 }
 

@@ -8,6 +8,16 @@ public struct HTTPBodyStream: AsyncSequence, Sendable {
     let stream: AsyncThrowingStream<[UInt8], any Error>
     let abort: @Sendable () -> Void
 
+    init(stream: AsyncThrowingStream<[UInt8], any Error>, abort: @escaping @Sendable () -> Void) {
+        self.stream = stream
+        self.abort = abort
+    }
+
+    /// A body that yields `chunks` (tests and fuzz harnesses of the parsers above this module).
+    package init(chunks: AsyncThrowingStream<[UInt8], any Error>) {
+        self.init(stream: chunks, abort: {})
+    }
+
     public struct AsyncIterator: AsyncIteratorProtocol {
         var base: AsyncThrowingStream<[UInt8], any Error>.AsyncIterator
         let guardian: AbortOnDrop

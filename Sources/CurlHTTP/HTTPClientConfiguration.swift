@@ -59,8 +59,10 @@ public struct HTTPClientConfiguration: Sendable {
 }
 
 extension Duration {
+    /// Whole milliseconds for libcurl's `*_MS` options: rounded up, clamped through the shared configured-duration
+    /// conversion (a negative or centuries-long value never traps; negative means "expire at once") and to
+    /// `Int32.max` ms (24.8 days), because libcurl keeps these timeouts in 32 bits (setopt.c clamps to UINT_MAX).
     var milliseconds: Int {
-        let (s, atto) = components
-        return Int(s) * 1000 + Int(atto / 1_000_000_000_000_000)
+        Int(wholeUnits(of: .milliseconds(1), limit: Int64(Int32.max)))
     }
 }

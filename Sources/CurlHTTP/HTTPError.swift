@@ -1,7 +1,7 @@
 import Foundation
 /// A transport failure: the request did not produce an HTTP response. (Any HTTP status, 4xx and 5xx included, is a
 /// response, not an error.) Retries decide on ``code`` and ``retry``, never on ``message``.
-public struct HTTPError: Error, Sendable, CustomStringConvertible {
+public struct HTTPError: Error, Sendable, CustomStringConvertible, RetryClassifying {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         enum Kind: String { case connectionRefused, connectionReset, timeout, tls, dns, cancelled, invalidRequest,
                                   shutdown, transport }
@@ -26,9 +26,6 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
         public static let transport = Code(kind: .transport)
         public var description: String { kind.rawValue }
     }
-    /// Whether repeating the same request may succeed.
-    public enum Retry: Sendable { case transient, permanent }
-
     public var code: Code
     /// Human-readable detail: libcurl's error buffer text where there is one. Never contains header values.
     public var message: String
@@ -49,7 +46,9 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
         self.line = line
     }
 
-    public var retry: Retry {
+    /// Whether repeating the same request may succeed: connection-level failures may; TLS verdicts, bad requests,
+    /// cancellation and shutdown do not.
+    public var retry: RetryClass {
         switch code.kind {
         case .connectionRefused, .connectionReset, .timeout, .dns, .transport: .transient
         case .tls, .cancelled, .invalidRequest, .shutdown: .permanent

@@ -1,5 +1,5 @@
 /// A failure to set up or run the transport itself (not an RPC status): binding, channel creation, lifecycle.
-public struct GRPCTransportError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct GRPCTransportError: Error, Sendable, Equatable, CustomStringConvertible, RetryClassifying {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: Hashable, Sendable { case invalidAddress, bindFailed, channelCreationFailed, alreadyShutDown }
         private let value: Value

@@ -1,16 +1,8 @@
-/// Whether repeating the same call may succeed.
-public enum RetryClass: Sendable, Hashable {
-    /// The peer or the connection may recover (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, RESOURCE_EXHAUSTED, ...).
-    case transient
-    /// The same request will fail the same way (INVALID_ARGUMENT, NOT_FOUND, UNIMPLEMENTED, ...).
-    case permanent
-}
-
 /// A failed RPC: the status code and details the peer (or the local gRPC core) reported.
 ///
 /// Thrown by ``GRPCChannel/unary(method:request:options:)``; thrown by server handlers to choose the status the
 /// client sees. Equality compares the code only.
-public struct RPCError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct RPCError: Error, Sendable, Equatable, CustomStringConvertible, RetryClassifying {
     /// The gRPC status code; never `.ok`.
     public var code: RPCStatusCode
     /// The status details, e.g. "volume vol-1 not found".
@@ -34,10 +26,17 @@ public struct RPCError: Error, Sendable, Equatable, CustomStringConvertible {
         self.line = line
     }
 
-    /// The retry class of ``code``, following gRPC's guidance on which codes a client may retry.
+    /// The retry class of ``code``: whether the same call, repeated later, may succeed.
+    ///
+    /// Transient: UNAVAILABLE (the server or connection is down), DEADLINE_EXCEEDED, ABORTED (a concurrency
+    /// conflict), RESOURCE_EXHAUSTED (quota, rate), CANCELLED. Everything else is permanent, including UNKNOWN and
+    /// INTERNAL: they report a failure the server did not classify (Google AIP-194: "do not retry unless you
+    /// understand the specific circumstances"), so a caller that retries them anyway does so on its own backoff,
+    /// not because the status said so. Whether an operation may still be running after a failed call (CSI's
+    /// question) is answered separately, by the CSI module's `CSIOperationState`.
     public var retry: RetryClass {
         switch code {
-        case .unavailable, .deadlineExceeded, .aborted, .resourceExhausted, .cancelled, .unknown, .internal:
+        case .unavailable, .deadlineExceeded, .aborted, .resourceExhausted, .cancelled:
             return .transient
         default:
             return .permanent

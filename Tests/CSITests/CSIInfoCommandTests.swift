@@ -29,6 +29,17 @@ struct CSIInfoCommandTests {
         }
     }
 
+    @Test(arguments: ["1e21", "1e21s", "1e300m"])
+    func absurdlyLongTimeoutsMeanForeverInsteadOfATrap(_ timeout: String) async throws {
+        try await TestCSIDriver().withServed { served async throws in
+            let child = try ChildProcess([ferryBinary, "csi", "info", "--endpoint", served.socketPath, "--timeout", timeout])
+            #expect(try await child.wait() == 0)
+            let output = child.output
+            await child.terminate()
+            #expect(output.contains("ferry.test.csi 1.0.0"))
+        }
+    }
+
     @Test func slowDriverTimesOutWithAClearMessage() async throws {
         let driver = TestCSIDriver()
         driver.inject(.init(delay: .seconds(30)), into: "GetPluginInfo")

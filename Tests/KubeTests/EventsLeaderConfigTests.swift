@@ -121,7 +121,7 @@ struct KubeConfigTests {
             """
         let path = dir.appendingPathComponent("config").path
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        let config = try KubeConfig.fromKubeconfig(path: path)
+        let config = try KubeConfig.fromKubeconfig(path: path, environment: [:])
         #expect(config.namespace == "team-a")
         let client = try KubeClient(config: config, logger: Logger(label: "t"))
         let version = try await client.serverVersion()
@@ -135,7 +135,7 @@ struct KubeConfigTests {
         let dir = try tempDir()
         let path = dir.appendingPathComponent("config").path
         try "apiVersion: v1\nkind: Config\ncurrent-context: nope\n".write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(throws: KubeError.self) { _ = try KubeConfig.fromKubeconfig(path: path) }
+        #expect(throws: KubeError.self) { _ = try KubeConfig.fromKubeconfig(path: path, environment: [:]) }
     }
 
     @Test func inClusterConfigRereadsARotatedToken() async throws {

@@ -46,13 +46,14 @@ struct EpochIndexBlobs: Sendable, Equatable {
             start = range.max + 1
         }
         let byEpoch = Dictionary(grouping: uncompacted, by: { epochNumber($0.id, letters: 2, wholeRest: false) ?? -1 })
-        if start <= w + 1 {
-            for epoch in start...(w + 1) {
-                if epoch <= w - 2, let set = singleSets[epoch] {
-                    active += set
-                } else {
-                    active += (byEpoch[epoch] ?? []).sorted { $0.id < $1.id }
-                }
+        // Epochs start...W+1 in order, but only those with blobs: W comes from a blob name anyone with write
+        // access can choose (`xe999999999999999999`), so walking every epoch number could take forever.
+        let epochs = Set(byEpoch.keys).union(singleSets.keys).filter { $0 >= start && $0 <= w + 1 }.sorted()
+        for epoch in epochs {
+            if epoch <= w - 2, let set = singleSets[epoch] {
+                active += set
+            } else {
+                active += (byEpoch[epoch] ?? []).sorted { $0.id < $1.id }
             }
         }
         return EpochIndexBlobs(active: active, watermark: watermark, writeEpoch: w)
@@ -100,10 +101,16 @@ struct EpochIndexBlobs: Sendable, Equatable {
         return Int(String(decoding: digits, as: UTF8.self))
     }
 
-    /// `xr<E1>_<E2>_…` → (E1, E2).
+    /// `xr<E1>_<E2>_…` → (E1, E2); each bound has at most 18 decimal digits, like every epoch number, so
+    /// `max + 1` cannot overflow.
     static func rangeBounds(_ id: String) -> RangeKey? {
         let parts = id.dropFirst(2).split(separator: "_", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, let lo = Int(parts[0]), let hi = Int(parts[1]), lo >= 0, hi >= 0 else { return nil }
+        guard parts.count == 3 else { return nil }
+        func bound(_ text: Substring) -> Int? {
+            guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+            return Int(text)
+        }
+        guard let lo = bound(parts[0]), let hi = bound(parts[1]) else { return nil }
         return RangeKey(min: lo, max: hi)
     }
 }

@@ -45,11 +45,11 @@ public struct KopiaRepository: Sendable {
         return repository
     }
 
-    /// Opens the repository at `location`; S3 settings come from `environment` and `s3Overrides`
-    /// (see `RepositoryLocation.makeStorage`).
+    /// Opens the repository at `location`; S3 settings come from `environment` and `s3Overrides` only
+    /// (see `RepositoryLocation.makeStorage`) — never from the process environment.
     public static func open(
         location: RepositoryLocation, password: String, logger: Logger,
-        environment: [String: String] = ProcessInfo.processInfo.environment,
+        environment: [String: String],
         s3Overrides: S3Configuration.Overrides = S3Configuration.Overrides()
     ) async throws -> KopiaRepository {
         let storage = try location.makeStorage(environment: environment, s3Overrides: s3Overrides, logger: logger)

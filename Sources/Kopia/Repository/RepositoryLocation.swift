@@ -52,13 +52,15 @@ public enum RepositoryLocation: Sendable, Hashable, CustomStringConvertible {
     /// Opens the blob storage for this location. No request is made for S3.
     /// - Parameters:
     ///   - environment: where S3 settings come from (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
-    ///     `AWS_SESSION_TOKEN`, `AWS_REGION`, `AWS_S3_ENDPOINT`, `AWS_CA_BUNDLE`); ignored for filesystems.
+    ///     `AWS_SESSION_TOKEN`, `AWS_REGION`, `AWS_S3_ENDPOINT`, `AWS_CA_BUNDLE`); ignored for filesystems. Only
+    ///     these values are read — never the process environment (the controller passes a Secret's keys).
     ///   - s3Overrides: the `--s3-…` flags, which win over the environment.
+    ///   - logger: the caller's logger (the storage logs retries and region hints through it).
     /// - Throws: `KopiaError` `.notARepository` (no such directory), `.invalidArgument` for incomplete S3 settings.
     public func makeStorage(
-        environment: [String: String] = ProcessInfo.processInfo.environment,
+        environment: [String: String],
         s3Overrides: S3Configuration.Overrides = S3Configuration.Overrides(),
-        logger: Logger = Logger(label: "ferry.kopia.storage")
+        logger: Logger
     ) throws -> any BlobStorage {
         switch self {
         case .filesystem(let path):

@@ -12,10 +12,14 @@ public struct SnapshotVerifier: Sendable {
     public let repository: KopiaRepository
     public let options: RestoreOptions
     public let logger: Logger
+    /// Chooses the sample when `percent` < 100; a `SeededRandomSource` makes the sample reproducible.
+    public let random: any RandomSource
 
-    public init(repository: KopiaRepository, options: RestoreOptions = RestoreOptions(), logger: Logger) {
+    public init(repository: KopiaRepository, options: RestoreOptions = RestoreOptions(),
+                random: any RandomSource = SystemRandomSource(), logger: Logger) {
         self.repository = repository
         self.options = options
+        self.random = random
         self.logger = logger
     }
 
@@ -42,9 +46,10 @@ public struct SnapshotVerifier: Sendable {
     {
         let share = min(max(percent, 0), 100) / 100
         var total = 0
+        let random = self.random
         let plan = try await RestorePlanner(repository: repository).plan(root: root) { _ in
             total += 1
-            return share >= 1 || Double.random(in: 0..<1) < share
+            return share >= 1 || random.unitInterval() < share
         }
         var result = Result()
         result.filesInSnapshot = total

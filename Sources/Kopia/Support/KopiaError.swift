@@ -4,7 +4,7 @@
 /// breaking change; `message` is written for a person and says what to do; the IDs involved (blob, content,
 /// object, snapshot, path) travel as fields, not inside the text; `retry` tells callers whether trying again
 /// can help (never decide on the message text). Equality compares codes only.
-public struct KopiaError: Error, Sendable, CustomStringConvertible, Equatable {
+public struct KopiaError: Error, Sendable, CustomStringConvertible, Equatable, RetryClassifying {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         enum Kind: String, Sendable {
             case notARepository, wrongPassword, unsupportedFormat, unknownAlgorithm
@@ -60,15 +60,10 @@ public struct KopiaError: Error, Sendable, CustomStringConvertible, Equatable {
         public static let cancelled = Code(.cancelled)
     }
 
-    /// Whether retrying the same operation can succeed.
-    public enum Retry: Sendable, Equatable {
-        case permanent
-        case transient
-    }
-
     public var code: Code
     public var message: String
-    public var retry: Retry
+    /// Whether retrying the same operation can succeed.
+    public var retry: RetryClass
     public var blobID: String?
     public var contentID: String?
     public var objectID: String?
@@ -78,7 +73,7 @@ public struct KopiaError: Error, Sendable, CustomStringConvertible, Equatable {
     public var line: Int
 
     public init(
-        _ code: Code, _ message: String, retry: Retry = .permanent,
+        _ code: Code, _ message: String, retry: RetryClass = .permanent,
         blobID: String? = nil, contentID: String? = nil, objectID: String? = nil, path: String? = nil,
         cause: (any Error)? = nil, file: String = #fileID, line: Int = #line
     ) {

@@ -80,11 +80,14 @@ public struct KopiaTime: Sendable, Hashable, Comparable, CustomStringConvertible
         } else {
             throw fail()
         }
-        guard i == s.count, (1...12).contains(month), day >= 1, day <= Self.daysIn(month: month, year: year),
+        guard i == s.count, (1...12).contains(month), day >= 1, day <= CivilDate.daysIn(month: month, year: year),
               hour < 24, minute < 60, second < 61
         else { throw fail() }
-        let days = Self.daysFromCivil(year: year, month: month, day: day)
+        let days = CivilDate.days(year: year, month: month, day: day)
         let local = days * 86_400 + hour * 3600 + minute * 60 + second
+        // A leap second on 9999-12-31 would print as year 10000, which no 4-digit text can say: refuse it so that
+        // every parsed time formats back to text this parser reads.
+        guard local < CivilDate.endOfYear9999 else { throw fail() }
         self.init(seconds: local - offset, nanoseconds: Int32(nanos), offsetSeconds: Int32(offset))
     }
 
@@ -96,11 +99,8 @@ public struct KopiaTime: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// RFC 3339 text with exactly `fractionDigits` digits (0...9), or Go's trimmed form when nil.
     public func format(fractionDigits: Int?) -> String {
-        let local = seconds + Int64(offsetSeconds)
-        var days = local / 86_400
-        var rem = local % 86_400
-        if rem < 0 { rem += 86_400; days -= 1 }
-        let (y, m, d) = Self.civilFromDays(days)
+        let (days, rem) = CivilDate.split(epochSeconds: seconds + Int64(offsetSeconds))
+        let (y, m, d) = CivilDate.date(days: days)
         var out = pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T"
         out += pad(rem / 3600, 2) + ":" + pad(rem % 3600 / 60, 2) + ":" + pad(rem % 60, 2)
         var frac = pad(Int64(nanoseconds), 9)
@@ -135,37 +135,6 @@ public struct KopiaTime: Sendable, Hashable, Comparable, CustomStringConvertible
     private func pad(_ v: Int64, _ width: Int) -> String {
         let s = String(v)
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-    }
-
-    private static func daysIn(month: Int64, year: Int64) -> Int64 {
-        switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
-
-    // Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian calendar).
-    private static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    private static func civilFromDays(_ z0: Int64) -> (Int64, Int64, Int64) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (m <= 2 ? yoe + era * 400 + 1 : yoe + era * 400, m, d)
     }
 }
 

@@ -1,5 +1,5 @@
 public import CurlHTTP
-public import Foundation
+import Foundation
 
 /// How to reach and authenticate to an API server. Build one with ``inCluster(environment:serviceAccountDirectory:)``,
 /// ``fromKubeconfig(path:context:environment:)`` or directly (tests).
@@ -35,8 +35,11 @@ public struct KubeConfig: Sendable {
 
     /// The in-cluster configuration: `KUBERNETES_SERVICE_HOST`/`_PORT`, the service-account token (re-read on
     /// rotation), CA and namespace from `/var/run/secrets/kubernetes.io/serviceaccount`.
+    /// - Parameters:
+    ///   - environment: the variables to read (the `ferry` executable passes its process environment; libraries
+    ///     never read the process environment themselves).
     /// - Throws: `.configuration` when not running in a cluster.
-    public static func inCluster(environment: [String: String] = ProcessInfo.processInfo.environment,
+    public static func inCluster(environment: [String: String],
                                  serviceAccountDirectory: String = "/var/run/secrets/kubernetes.io/serviceaccount")
         throws(KubeError) -> KubeConfig {
         guard let host = environment["KUBERNETES_SERVICE_HOST"], !host.isEmpty,
@@ -56,14 +59,17 @@ public struct KubeConfig: Sendable {
                           credentials: .tokenFile(tokenPath), namespace: namespace.isEmpty ? "default" : namespace)
     }
 
-    /// Local use: `--kubeconfig` if given, else `$KUBECONFIG` (first existing entry), else `~/.kube/config`.
+    /// Local use: `--kubeconfig` if given, else `$KUBECONFIG` (first existing entry), else `$HOME/.kube/config`,
+    /// all taken from `environment` (never from the process).
+    /// - Throws: `.configuration` when no kubeconfig is found or it is unusable.
     public static func fromKubeconfig(path: String? = nil, context: String? = nil,
-                                      environment: [String: String] = ProcessInfo.processInfo.environment)
+                                      environment: [String: String])
         throws(KubeError) -> KubeConfig {
         let candidates: [String]
         if let path { candidates = [path] }
         else if let env = environment["KUBECONFIG"], !env.isEmpty { candidates = env.split(separator: ":").map(String.init) }
-        else { candidates = [(environment["HOME"] ?? NSHomeDirectory()) + "/.kube/config"] }
+        else if let home = environment["HOME"], !home.isEmpty { candidates = [home + "/.kube/config"] }
+        else { throw KubeError(.configuration, "no kubeconfig given and neither KUBECONFIG nor HOME is set") }
         guard let file = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
             throw KubeError(.configuration, "no kubeconfig found (tried \(candidates.joined(separator: ", ")))")
         }
@@ -76,9 +82,11 @@ public struct KubeConfig: Sendable {
 
     /// Loads in-cluster configuration when running in a pod, else the kubeconfig (the usual order for a sidecar
     /// started with an optional `--kubeconfig`).
-    public static func load(kubeconfig: String? = nil,
-                            environment: [String: String] = ProcessInfo.processInfo.environment) throws(KubeError) -> KubeConfig {
-        if kubeconfig == nil, environment["KUBERNETES_SERVICE_HOST"] != nil { return try inCluster(environment: environment) }
-        return try fromKubeconfig(path: kubeconfig, environment: environment)
+    public static func load(kubeconfig: String? = nil, context: String? = nil,
+                            environment: [String: String]) throws(KubeError) -> KubeConfig {
+        if kubeconfig == nil, context == nil, environment["KUBERNETES_SERVICE_HOST"] != nil {
+            return try inCluster(environment: environment)
+        }
+        return try fromKubeconfig(path: kubeconfig, context: context, environment: environment)
     }
 }

@@ -16,10 +16,15 @@ public actor EventRecorder {
     private let host: String?
     private let logger: Logger
     private let cacheSize: Int
+    private let clock: any FerryClock
     private var cache: [String: Entry] = [:]
     private var tick: UInt64 = 0
+    private var lastNanos: UInt64 = 0
 
-    public init(client: KubeClient, component: String, host: String? = nil, cacheSize: Int = 4096, logger: Logger) {
+    /// - Parameter clock: the time of `firstTimestamp`/`lastTimestamp` and of new events' name suffix.
+    public init(client: KubeClient, component: String, host: String? = nil, cacheSize: Int = 4096,
+                clock: any FerryClock = SystemClock(), logger: Logger) {
+        self.clock = clock
         self.client = client
         self.component = component
         self.host = host
@@ -27,10 +32,18 @@ public actor EventRecorder {
         self.logger = logger
     }
 
-    static func timestamp(_ d: Date = Date()) -> String {
+    static func timestamp(_ d: Date) -> String {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime]
         return f.string(from: d)
+    }
+
+    /// Nanoseconds since the epoch for a new event's name (client-go's `%x` of UnixNano), kept strictly increasing so
+    /// two events in the same nanosecond (or at the same instant of a manual clock) get different names.
+    private func uniqueNanos(_ wall: Date) -> UInt64 {
+        let nanos = UInt64(min(max(0, wall.timeIntervalSince1970), 1.8e10) * 1e9)
+        lastNanos = max(nanos, lastNanos &+ 1)
+        return lastNanos
     }
 
     @discardableResult
@@ -39,7 +52,8 @@ public actor EventRecorder {
         let namespace = object.namespace ?? "default"
         let key = [object.apiVersion, object.kind, object.namespace, object.name, object.uid, type.rawValue, reason,
                    message, component, host].map { $0 ?? "" }.joined(separator: "\u{1}")
-        let now = Self.timestamp()
+        let wall = clock.wallNow()
+        let now = Self.timestamp(wall)
         if var entry = cache[key] {
             entry.count += 1
             entry.used = tick
@@ -55,7 +69,7 @@ public actor EventRecorder {
                 return nil
             }
         }
-        var event = CoreEvent(name: "\(object.name ?? "object").\(String(UInt64(Date().timeIntervalSince1970 * 1e9), radix: 16))",
+        var event = CoreEvent(name: "\(object.name ?? "object").\(String(uniqueNanos(wall), radix: 16))",
                               namespace: namespace)
         event.involvedObject = object
         event.type = type.rawValue

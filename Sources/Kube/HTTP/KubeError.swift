@@ -1,7 +1,7 @@
 public import CurlHTTP
 
 /// Every failure of the Kubernetes client. Decide on ``code`` and ``retry``; ``message`` is for people.
-public struct KubeError: Error, Sendable, CustomStringConvertible {
+public struct KubeError: Error, Sendable, CustomStringConvertible, RetryClassifying {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         enum Kind: String {
             case notFound, alreadyExists, conflict, forbidden, unauthorized, gone, invalid, badRequest,
@@ -45,8 +45,6 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
         public var message: String?
     }
 
-    public enum Retry: Sendable { case transient, permanent }
-
     public var code: Code
     public var message: String
     /// HTTP status (0 when there was no response).
@@ -82,7 +80,9 @@ public struct KubeError: Error, Sendable, CustomStringConvertible {
         self.line = line
     }
 
-    public var retry: Retry {
+    /// Whether repeating the same request may succeed (conflicts, throttling, server errors, 410 relists and
+    /// transient transport failures may).
+    public var retry: RetryClass {
         switch code.kind {
         case .conflict, .tooManyRequests, .serverTimeout, .serverError, .gone: .transient
         case .transport: transport?.retry == .permanent ? .permanent : .transient

@@ -27,6 +27,8 @@ public final class Informer<T: KubeResource>: Sendable {
         var synced = false
         var lastResourceVersion = ""
         var relists = 0
+        var syncWaiters: [UInt64: CheckedContinuation<Bool, Never>] = [:]
+        var nextWaiterID: UInt64 = 0
     }
 
     private let client: KubeClient
@@ -76,9 +78,25 @@ public final class Informer<T: KubeResource>: Sendable {
     }
     public func byNamespace(_ ns: String) -> [T] { byIndex(Self.namespaceIndex, ns) }
 
-    /// Suspends until the first list has been applied (or the task is cancelled).
-    public func waitForSync() async {
-        while !hasSynced, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(10)) }
+    /// Suspends until the first list has been applied, or the calling task is cancelled. No polling: the first
+    /// list resumes every waiter, cancellation resumes its own waiter at once.
+    /// - Returns: true when the cache has synced, false when the wait ended by cancellation.
+    @discardableResult
+    public func waitForSync() async -> Bool {
+        let id = state.withLock { s -> UInt64 in s.nextWaiterID += 1; return s.nextWaiterID }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+                let result: Bool? = state.withLock { s in
+                    if s.synced { return true }
+                    if Task.isCancelled { return false }
+                    s.syncWaiters[id] = c
+                    return nil
+                }
+                if let result { c.resume(returning: result) }
+            }
+        } onCancel: {
+            state.withLock { $0.syncWaiters.removeValue(forKey: id) }?.resume(returning: false)
+        }
     }
 
     // MARK: Running
@@ -136,6 +154,8 @@ public final class Informer<T: KubeResource>: Sendable {
             s.items = fresh
             s.lastResourceVersion = list.resourceVersion
             s.synced = true
+            for w in s.syncWaiters.values { w.resume(returning: true) }
+            s.syncWaiters = [:]
             return s.handlers
         }
         for e in events { for h in handlers { await h(e) } }

@@ -8,6 +8,10 @@ import Foundation
 /// cancelled and `run` throws `.leaderElection`. Another candidate takes over only after the lease has not changed
 /// for `leaseDuration` as observed on its own clock (no clock comparison across machines). When the calling task is
 /// cancelled or the work returns, the lease is released (holder cleared, duration 1 s) so a successor starts at once.
+///
+/// Time and jitter come from the injected clock and random source: with FerryTestSupport's `ManualClock` a test
+/// moves lease time forward without sleeping. Attempts to acquire wait `retryPeriod × (1 + jitterFactor × u)`
+/// (client-go's `JitterUntil`, factor 1.2); renewals wait exactly `retryPeriod`.
 public struct LeaderElector: Sendable {
     public struct Configuration: Sendable {
         public var leaseName: String
@@ -16,28 +20,39 @@ public struct LeaderElector: Sendable {
         public var leaseDuration: Duration
         public var renewDeadline: Duration
         public var retryPeriod: Duration
+        /// Extra random wait between attempts to acquire, as a share of `retryPeriod` (client-go: 1.2).
+        public var jitterFactor: Double
         public init(leaseName: String, leaseNamespace: String, identity: String, leaseDuration: Duration = .seconds(15),
-                    renewDeadline: Duration = .seconds(10), retryPeriod: Duration = .seconds(2)) {
+                    renewDeadline: Duration = .seconds(10), retryPeriod: Duration = .seconds(2), jitterFactor: Double = 1.2) {
             self.leaseName = leaseName
             self.leaseNamespace = leaseNamespace
             self.identity = identity
             self.leaseDuration = leaseDuration
             self.renewDeadline = renewDeadline
             self.retryPeriod = retryPeriod
+            self.jitterFactor = jitterFactor
         }
     }
 
     let client: KubeClient
     let config: Configuration
+    let clock: any FerryClock
+    let random: any RandomSource
     let logger: Logger
 
-    public init(client: KubeClient, configuration: Configuration, logger: Logger) {
+    /// - Parameters:
+    ///   - clock: lease time, renew deadlines and retry waits (default: the system clock).
+    ///   - random: the jitter between attempts to acquire (default: the system generator).
+    public init(client: KubeClient, configuration: Configuration, clock: any FerryClock = SystemClock(),
+                random: any RandomSource = SystemRandomSource(), logger: Logger) {
         self.client = client
         self.config = configuration
+        self.clock = clock
+        self.random = random
         self.logger = logger
     }
 
-    static func microTime(_ d: Date = Date()) -> String {
+    static func microTime(_ d: Date) -> String {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return f.string(from: d)
@@ -46,33 +61,35 @@ public struct LeaderElector: Sendable {
     /// Observations of the lease record on our own clock.
     final class Observer: @unchecked Sendable {  // @unchecked: used by one task at a time (the elector's loop)
         var record: LeaseSpec?
-        var time = ContinuousClock.now
+        var time: Duration
+        init(time: Duration) { self.time = time }
     }
 
     /// One attempt; true when we hold the lease afterwards.
     func tryAcquireOrRenew(_ observer: Observer) async -> Bool {
-        let clock = ContinuousClock()
-        let seconds = Int(config.leaseDuration.components.seconds)
-        let now = Self.microTime()
+        let seconds = Int(config.leaseDuration.clampedToConfigurationLimit.components.seconds)
+        let now = Self.microTime(clock.wallNow())
         do {
             var lease = try await client.get(Lease.self, name: config.leaseName, namespace: config.leaseNamespace)
             let current = lease.spec
-            if observer.record != current { observer.record = current; observer.time = clock.now }
+            if observer.record != current { observer.record = current; observer.time = clock.monotonicNow() }
             let holder = current.holderIdentity ?? ""
             let iHold = holder == config.identity
-            if !holder.isEmpty, !iHold, observer.time + config.leaseDuration > clock.now { return false }
+            if !holder.isEmpty, !iHold, observer.time + config.leaseDuration.clampedToConfigurationLimit > clock.monotonicNow() {
+                return false
+            }
             var spec = current
             spec.holderIdentity = config.identity
             spec.leaseDurationSeconds = seconds
             spec.renewTime = now
             if !iHold {
                 spec.acquireTime = now
-                spec.leaseTransitions = (current.leaseTransitions ?? 0) + (holder.isEmpty && current.leaseTransitions == nil ? 0 : 1)
+                spec.leaseTransitions = Self.transitions(after: current.leaseTransitions, previousHolder: holder)
             }
             lease.spec = spec
             let updated = try await client.update(lease)
             observer.record = updated.spec
-            observer.time = clock.now
+            observer.time = clock.monotonicNow()
             return true
         } catch let e where e.code == .notFound {
             var lease = Lease(name: config.leaseName, namespace: config.leaseNamespace)
@@ -84,7 +101,7 @@ public struct LeaderElector: Sendable {
             do {
                 let created = try await client.create(lease)
                 observer.record = created.spec
-                observer.time = clock.now
+                observer.time = clock.monotonicNow()
                 return true
             } catch { return false }
         } catch {
@@ -97,7 +114,7 @@ public struct LeaderElector: Sendable {
     func release() async {
         guard var lease = try? await client.get(Lease.self, name: config.leaseName, namespace: config.leaseNamespace),
               lease.spec.holderIdentity == config.identity else { return }
-        let now = Self.microTime()
+        let now = Self.microTime(clock.wallNow())
         lease.spec.holderIdentity = nil
         lease.spec.leaseDurationSeconds = 1
         lease.spec.renewTime = now
@@ -108,20 +125,20 @@ public struct LeaderElector: Sendable {
 
     /// Campaigns, then runs `work` while leading. See the type's contract.
     public func run(_ work: @escaping @Sendable () async throws -> Void) async throws {
-        let observer = Observer()
+        let observer = Observer(time: clock.monotonicNow())
         while !(await tryAcquireOrRenew(observer)) {
-            try await Task.sleep(for: config.retryPeriod)  // throws CancellationError on shutdown
+            // throws CancellationError on shutdown
+            try await clock.sleep(for: random.jittered(config.retryPeriod, factor: config.jitterFactor))
         }
         logger.info("leadership acquired", metadata: ["kube.lease": "\(config.leaseName)", "kube.identity": "\(config.identity)"])
         let lost: Bool = try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask { try await work(); return false }
             group.addTask {
-                let clock = ContinuousClock()
-                var lastRenew = clock.now
+                var lastRenew = clock.monotonicNow()
                 while !Task.isCancelled {
-                    try await Task.sleep(for: config.retryPeriod)
-                    if await tryAcquireOrRenew(observer) { lastRenew = clock.now }
-                    else if clock.now - lastRenew >= config.renewDeadline { return true }
+                    try await clock.sleep(for: config.retryPeriod)
+                    if await tryAcquireOrRenew(observer) { lastRenew = clock.monotonicNow() }
+                    else if clock.monotonicNow() - lastRenew >= config.renewDeadline { return true }
                 }
                 return false
             }

@@ -44,37 +44,6 @@ public struct ReferenceGrantTo: JSONView {
     public var name: String? { get { self["name"] } set { self["name"] = newValue } }
 }
 
-/// Ferry's `ferry.io/v1alpha1` KopiaSnapshot: which backups, in which repository (ARCHITECTURE.md §1).
-public struct KopiaSnapshot: KubeResource {
-    public static let resourceType = ResourceType(group: "ferry.io", version: "v1alpha1", kind: "KopiaSnapshot", plural: "kopiasnapshots",
-                                                  namespaced: true, hasStatusSubresource: true)
-    public var object: JSONObject
-    public init(object: JSONObject) { self.object = object }
-    public var spec: KopiaSnapshotSpec { get { self[view: "spec"] } set { self[view: "spec"] = newValue } }
-    public var status: FerryStatus { get { self[view: "status"] } set { self[view: "status"] = newValue } }
-}
-
-/// `spec` of a KopiaSnapshot.
-public struct KopiaSnapshotSpec: JSONView {
-    public var object: JSONObject
-    public init(object: JSONObject) { self.object = object }
-    public var repository: String? { get { self["repository"] } set { self["repository"] = newValue } }
-    public var sourceIdentity: SourceIdentity { get { self[view: "sourceIdentity"] } set { self[view: "sourceIdentity"] = newValue } }
-    public var restoreAsOf: String? { get { self["restoreAsOf"] } set { self["restoreAsOf"] = newValue } }
-    public var previous: Int? { get { self["previous"] } set { self["previous"] = newValue } }
-}
-
-/// VolSync-compatible identity (`sourceName`/`sourceNamespace`) or kopia's `username`/`hostname`[/`path`].
-public struct SourceIdentity: JSONView {
-    public var object: JSONObject
-    public init(object: JSONObject) { self.object = object }
-    public var sourceName: String? { get { self["sourceName"] } set { self["sourceName"] = newValue } }
-    public var sourceNamespace: String? { get { self["sourceNamespace"] } set { self["sourceNamespace"] = newValue } }
-    public var username: String? { get { self["username"] } set { self["username"] = newValue } }
-    public var hostname: String? { get { self["hostname"] } set { self["hostname"] = newValue } }
-    public var path: String? { get { self["path"] } set { self["path"] = newValue } }
-}
-
 /// `status` of Ferry's kinds (conditions; other fields kept as JSON).
 public struct FerryStatus: JSONView {
     public var object: JSONObject

@@ -26,13 +26,27 @@ public struct ResourceType: Sendable, Hashable, CustomStringConvertible {
     /// `plural.group` — a CRD's name.
     public var qualifiedName: String { group.isEmpty ? plural : "\(plural).\(group)" }
 
-    /// The collection path (`namespace` nil on a namespaced kind = across all namespaces).
-    public func path(namespace: String?, name: String? = nil, subresource: String? = nil) -> String {
+    /// The collection path (`namespace` nil on a namespaced kind = across all namespaces), or an object's path.
+    ///
+    /// Namespace, name and subresource are validated as client-go's `IsValidPathSegmentName` does before any
+    /// request is built: `""`, `.`, `..` and anything containing `/` or `%` are refused (libcurl would collapse
+    /// dot segments, so `name: "."` would otherwise address the whole collection).
+    /// - Throws: `KubeError` `.invalid` naming the offending segment.
+    public func path(namespace: String?, name: String? = nil, subresource: String? = nil) throws(KubeError) -> String {
         var p = apiPrefix
-        if namespaced, let namespace { p += "/namespaces/\(Self.escape(namespace))" }
+        if namespaced, let namespace {
+            try PathSegment.validate(namespace, as: "namespace", resource: plural)
+            p += "/namespaces/\(Self.escape(namespace))"
+        }
         p += "/\(plural)"
-        if let name { p += "/\(Self.escape(name))" }
-        if let subresource { p += "/\(subresource)" }
+        if let name {
+            try PathSegment.validate(name, as: "name", resource: plural, namespace: namespace)
+            p += "/\(Self.escape(name))"
+        }
+        if let subresource {
+            try PathSegment.validate(subresource, as: "subresource", resource: plural, namespace: namespace)
+            p += "/\(Self.escape(subresource))"
+        }
         return p
     }
 

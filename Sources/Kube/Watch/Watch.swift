@@ -1,4 +1,4 @@
-import CurlHTTP
+package import CurlHTTP
 
 /// One change seen by a watch.
 public enum WatchEvent<T: KubeResource>: Sendable {
@@ -30,13 +30,19 @@ public struct WatchOptions: Sendable {
     public var allowBookmarks: Bool
     /// Server-side end of the watch.
     public var timeoutSeconds: Int?
+    /// Longest event line accepted (bytes, without the newline); a longer one ends the watch with `.decoding`
+    /// instead of growing the buffer without bound. etcd stores objects of at most 1.5 MiB by default.
+    public var maximumEventBytes: Int
+    public static let defaultMaximumEventBytes = 16 << 20
     public init(resourceVersion: String? = nil, labelSelector: String? = nil, fieldSelector: String? = nil,
-                allowBookmarks: Bool = true, timeoutSeconds: Int? = nil) {
+                allowBookmarks: Bool = true, timeoutSeconds: Int? = nil,
+                maximumEventBytes: Int = WatchOptions.defaultMaximumEventBytes) {
         self.resourceVersion = resourceVersion
         self.labelSelector = labelSelector
         self.fieldSelector = fieldSelector
         self.allowBookmarks = allowBookmarks
         self.timeoutSeconds = timeoutSeconds
+        self.maximumEventBytes = maximumEventBytes
     }
 }
 
@@ -65,7 +71,9 @@ extension KubeClient {
             do { response = try await http.stream(request) } catch {
                 throw KubeError(.transport, error.message, resource: target.resource, namespace: ns, transport: error)
             }
-            if response.status == 200 { return WatchStream(body: response.body) }
+            if response.status == 200 {
+                return WatchStream(body: response.body, maximumEventBytes: options.maximumEventBytes)
+            }
             let body = (try? await response.body.collect(limit: 1 << 20)) ?? []
             if response.status == 401, attempt == 0, case .tokenFile = config.credentials { forceReload = true; continue }
             throw KubeError.fromResponse(status: response.status, body: body, retryAfterHeader: response.headers["Retry-After"],
@@ -79,34 +87,48 @@ extension KubeClient {
 public struct WatchStream<T: KubeResource>: AsyncSequence, Sendable {
     public typealias Element = WatchEvent<T>
     let body: HTTPBodyStream
+    let maximumEventBytes: Int
 
+    /// Events decoded from `body` (the watch verb; tests and fuzz harnesses over a canned body).
+    package init(body: HTTPBodyStream, maximumEventBytes: Int = WatchOptions.defaultMaximumEventBytes) {
+        self.body = body
+        self.maximumEventBytes = maximumEventBytes
+    }
+
+    /// Iterates events. After the stream ended (or a line failed), `next()` keeps returning nil.
     public struct AsyncIterator: AsyncIteratorProtocol {
         var chunks: HTTPBodyStream.AsyncIterator
-        var buffer: [UInt8] = []
-        var scanFrom = 0
+        var lines: WatchLineBuffer
+        var finished = false
 
         public mutating func next() async throws -> WatchEvent<T>? {
-            while true {
-                if let nl = buffer[scanFrom...].firstIndex(of: 10) {
-                    let line = buffer[..<nl]
-                    buffer.removeSubrange(...nl)
-                    scanFrom = 0
-                    if line.allSatisfy({ $0 == 32 || $0 == 13 }) { continue }
+            while !finished {
+                let line: ArraySlice<UInt8>?
+                do { line = try lines.nextLine() } catch {
+                    finished = true
+                    throw KubeError(.decoding, error.message, resource: T.resourceType.plural)
+                }
+                if let line {
+                    if Self.isBlank(line) { continue }
                     return try Self.decode(line)
                 }
-                scanFrom = buffer.count
                 let chunk: [UInt8]?
                 do { chunk = try await chunks.next() } catch let e as HTTPError {
+                    finished = true
                     throw KubeError(.transport, e.message, resource: T.resourceType.plural, transport: e)
                 }
                 guard let chunk else {
-                    if buffer.allSatisfy({ $0 == 32 || $0 == 10 || $0 == 13 }) { return nil }
-                    let rest = buffer
-                    buffer = []
-                    return try Self.decode(rest[...])
+                    finished = true
+                    guard let rest = lines.finish(), !Self.isBlank(rest) else { return nil }
+                    return try Self.decode(rest)
                 }
-                buffer += chunk
+                lines.append(chunk)
             }
+            return nil
+        }
+
+        static func isBlank(_ line: ArraySlice<UInt8>) -> Bool {
+            line.allSatisfy { $0 == 32 || $0 == 13 || $0 == 10 || $0 == 9 }
         }
 
         static func decode(_ line: ArraySlice<UInt8>) throws(KubeError) -> WatchEvent<T> {
@@ -132,5 +154,7 @@ public struct WatchStream<T: KubeResource>: AsyncSequence, Sendable {
         }
     }
 
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(chunks: body.makeAsyncIterator()) }
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(chunks: body.makeAsyncIterator(), lines: WatchLineBuffer(maximumLineLength: maximumEventBytes))
+    }
 }

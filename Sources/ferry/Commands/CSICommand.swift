@@ -1,4 +1,5 @@
 import ArgumentParser
+import FerryCore
 
 /// `ferry csi …`: tools that talk to a CSI driver's socket.
 struct CSICommand: AsyncParsableCommand {
@@ -21,10 +22,10 @@ struct CSITimeout: ExpressibleByArgument, Sendable {
         ]
         for unit in units where argument.hasSuffix(unit.suffix) {
             guard let value = Double(argument.dropLast(unit.suffix.count)), value > 0, value.isFinite else { return nil }
-            duration = unit.scale * value
+            duration = Duration(clamping: value, unit.scale)  // 1e21s is "forever", not a trap
             return
         }
         guard let seconds = Double(argument), seconds > 0, seconds.isFinite else { return nil }
-        duration = .seconds(seconds)
+        duration = Duration(clampingSeconds: seconds)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Kube
 import Logging
 
@@ -38,8 +39,8 @@ struct KubeCheckCommand: AsyncParsableCommand {
         let logger = Logger(label: "ferry.kube")
         let client: KubeClient
         do {
-            var config = try KubeConfig.load(kubeconfig: kubeconfig)
-            if let context { config = try KubeConfig.fromKubeconfig(path: kubeconfig, context: context) }
+            let config = try KubeConfig.load(kubeconfig: kubeconfig, context: context,
+                                             environment: ProcessInfo.processInfo.environment)
             client = try KubeClient(config: config, logger: logger)
         } catch {
             print("configuration: \(error)")

@@ -55,6 +55,7 @@ extension RepositoryOptions {
     /// The blob storage of `--repo` / `KOPIA_REPOSITORY` for the write commands: a filesystem directory or an
     /// S3 bucket and prefix (with the `--s3-…` flags and `AWS_*` variables).
     func storage(logger: Logger = Logger(label: "ferry")) throws -> any BlobStorage {
-        try location().makeStorage(s3Overrides: s3.overrides, logger: logger)
+        try location().makeStorage(environment: ProcessInfo.processInfo.environment, s3Overrides: s3.overrides,
+                                   logger: logger)
     }
 }

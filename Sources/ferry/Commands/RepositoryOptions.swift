@@ -50,6 +50,7 @@ struct RepositoryOptions: ParsableArguments {
         let location = try location()
         let password = try password()
         return try await KopiaRepository.open(location: location, password: password, logger: logger,
+                                              environment: ProcessInfo.processInfo.environment,
                                               s3Overrides: s3.overrides)
     }
 }

@@ -30,3 +30,19 @@ struct KopiaTimeTests {
         #expect(throws: KopiaError.self) { _ = try KopiaTime(rfc3339: text) }
     }
 }
+
+/// Issue 17 item 10: every time the parser accepts formats back to text the parser accepts.
+struct KopiaTimeRoundTripTests {
+    @Test(arguments: ["9999-12-31 23:59:60.1-00:20", "9999-12-31T23:59:60Z", "9999-12-31T23:59:60.999999999+14:00"])
+    func leapSecondAtTheEndOfYear9999IsRefused(_ text: String) {
+        #expect { _ = try KopiaTime(rfc3339: text) } throws: { ($0 as? KopiaError)?.code == .invalidArgument }
+    }
+
+    @Test(arguments: ["9999-12-31T23:59:59.999999999-23:59", "9999-12-31T23:59:59Z", "0000-01-01T00:00:00+23:59",
+                      "2016-12-31T23:59:60Z", "1969-12-31T23:59:59.5-01:00"])
+    func extremesRoundTrip(_ text: String) throws {
+        let t = try KopiaTime(rfc3339: text)
+        let again = try KopiaTime(rfc3339: t.description)
+        #expect(again == t && again.offsetSeconds == t.offsetSeconds)
+    }
+}

@@ -51,7 +51,8 @@ struct S3ListObjectsPage: Sendable, Equatable {
         return S3ListObjectsPage(objects: objects, isTruncated: truncated, nextContinuationToken: token)
     }
 
-    /// Parses `YYYY-MM-DDThh:mm:ss[.fff]Z`; nil for anything else.
+    /// Parses `YYYY-MM-DDThh:mm:ss[.fff]Z` (any number of fraction digits; those past nanoseconds are ignored);
+    /// nil for anything else, out-of-range fields included.
     static func parseTime(_ text: String) -> Date? {
         let u = Array(text.utf8)
         guard u.count >= 20, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"), u[10] == UInt8(ascii: "T"),
@@ -65,19 +66,21 @@ struct S3ListObjectsPage: Sendable, Equatable {
             return v
         }
         guard let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10), let h = num(11..<13),
-              let mi = num(14..<16), let s = num(17..<19), (1...12).contains(mo), (1...31).contains(d) else { return nil }
-        var fraction = 0.0
+              let mi = num(14..<16), let s = num(17..<19), (1...12).contains(mo),
+              (1...CivilDate.daysIn(month: mo, year: y)).contains(d), h < 24, mi < 60, s < 61 else { return nil }
+        var nanoseconds: Int64 = 0
         if u.count > 20 {
-            guard u[19] == UInt8(ascii: "."), u.count > 21, let f = num(20..<(u.count - 1)) else { return nil }
-            fraction = Double(f) / pow(10, Double(u.count - 21))
+            // At most 9 digits count (Int64 holds 18): the rest must be digits but add nothing.
+            let digits = 20..<(u.count - 1)
+            guard u[19] == UInt8(ascii: "."), !digits.isEmpty,
+                  digits.allSatisfy({ u[$0] >= UInt8(ascii: "0") && u[$0] <= UInt8(ascii: "9") }),
+                  let f = num(20..<min(29, u.count - 1)) else { return nil }
+            nanoseconds = f
+            for _ in min(9, digits.count)..<9 { nanoseconds *= 10 }
         }
-        // days_from_civil (Howard Hinnant).
-        let yy = mo <= 2 ? y - 1 : y
-        let era = (yy >= 0 ? yy : yy - 399) / 400
-        let yoe = yy - era * 400
-        let doy = (153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146_097 + doe - 719_468
-        return Date(timeIntervalSince1970: Double(days * 86_400 + h * 3600 + mi * 60 + s) + fraction)
+        let days = CivilDate.days(year: y, month: mo, day: d)
+        let seconds: Int64 = days * 86_400 + h * 3600 + mi * 60 + s
+        let fraction: Double = Double(nanoseconds) / 1_000_000_000
+        return Date(timeIntervalSince1970: Double(seconds) + fraction)
     }
 }

@@ -87,18 +87,8 @@ struct SigV4Signer: Sendable {
 
     /// `YYYYMMDDThhmmssZ` for a time in seconds since the Unix epoch (UTC; no formatter, no locale).
     static func amzDate(epochSeconds: Int64) -> String {
-        let days = epochSeconds >= 0 ? epochSeconds / 86_400 : (epochSeconds - 86_399) / 86_400
-        let secs = epochSeconds - days * 86_400
-        // Howard Hinnant's civil_from_days.
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        let (days, secs) = CivilDate.split(epochSeconds: epochSeconds)
+        let (year, month, day) = CivilDate.date(days: days)
         func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
         return "\(year)\(two(month))\(two(day))T\(two(secs / 3600))\(two(secs % 3600 / 60))\(two(secs % 60))Z"
     }

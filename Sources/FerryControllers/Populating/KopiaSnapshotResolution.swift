@@ -1,0 +1,138 @@
+public import Kopia
+public import Kube
+
+/// What a KopiaSnapshot resolves to against one repository's catalog, and the status the controller writes for
+/// it (pure: the catalog was read elsewhere).
+public struct KopiaSnapshotResolution: Sendable {
+    public enum Outcome: Sendable {
+        case resolved(SnapshotManifest, reason: String)
+        case failed(PopulatingError)
+    }
+
+    public let outcome: Outcome
+    public let requestedIdentity: String
+    /// Complete snapshots of the requested identities (all forms together).
+    public let snapshotsFound: Int
+    /// The repository's identities (always computed; shown when nothing matches or when asked).
+    public let availableIdentities: [AvailableIdentity]
+
+    /// Applies `selection` to `catalog`.
+    public init(selection: KopiaSourceSelection, catalog: SnapshotCatalog) {
+        requestedIdentity = selection.requestedIdentity
+        let patterns = selection.requestedPatterns
+        snapshotsFound = catalog.snapshots.filter { s in !s.isIncomplete && patterns.contains { $0.matches(s.source) } }.count
+        availableIdentities = Self.identities(of: catalog)
+        do {
+            let snapshot = try catalog.select(selection.selection)
+            outcome = .resolved(snapshot, reason: selection.reason(for: snapshot))
+        } catch {
+            outcome = .failed(Self.classify(error))
+        }
+    }
+
+    public var snapshot: SnapshotManifest? {
+        if case .resolved(let s, _) = outcome { return s }
+        return nil
+    }
+
+    /// Every identity of the catalog with its complete-snapshot count and newest start time.
+    public static func identities(of catalog: SnapshotCatalog) -> [AvailableIdentity] {
+        var bySource: [SnapshotSource: (count: Int, newest: KopiaTime?)] = [:]
+        for s in catalog.snapshots where !s.isIncomplete {
+            var entry = bySource[s.source] ?? (0, nil)
+            entry.count += 1
+            if entry.newest.map({ s.startTime > $0 }) ?? true { entry.newest = s.startTime }
+            bySource[s.source] = entry
+        }
+        return bySource.sorted { $0.key < $1.key }.map {
+            AvailableIdentity(identity: $0.key.description, snapshots: $0.value.count, newest: $0.value.newest?.description)
+        }
+    }
+
+    /// Maps an engine error to the populating error (and so to a condition reason).
+    public static func classify(_ error: any Error) -> PopulatingError {
+        if let e = error as? PopulatingError { return e }
+        guard let k = error as? KopiaError else {
+            return PopulatingError(.repositoryUnreachable, "\(error)", retry: .transient)
+        }
+        switch k.code {
+        case .wrongPassword: return PopulatingError(.wrongPassword, k.message)
+        case .snapshotNotFound: return PopulatingError(.noMatchingSnapshot, k.message)
+        case .ambiguousSelection: return PopulatingError(.ambiguousIdentity, k.message)
+        case .notARepository, .storageFailure, .blobNotFound:
+            return PopulatingError(.repositoryUnreachable, k.message, retry: .transient)
+        case .corruptBlob, .truncatedData, .contentNotFound, .corruptContent, .invalidManifest, .invalidDirectory,
+             .invalidObjectID:
+            return PopulatingError(.damagedRepository, k.message)
+        case .invalidArgument: return PopulatingError(.invalidSpec, k.message)
+        default: return PopulatingError(.internalError, k.message, retry: k.retry == .transient ? .transient : .permanent)
+        }
+    }
+
+    /// The status to write. `listIdentities` shows the identities even when the source matches.
+    public func status(repository: RepositoryLocation?, generation: Int64?, now: String, listIdentities: Bool,
+                       previous: [Condition]) -> KopiaSnapshotStatus {
+        var status = KopiaSnapshotStatus()
+        status.observedGeneration = generation
+        status.requestedIdentity = requestedIdentity
+        status.snapshotsFound = snapshotsFound
+        status.repository = repository?.description
+        status.lastChecked = now
+        switch outcome {
+        case .resolved(let s, let reason):
+            var r = ResolvedSnapshot()
+            r.id = s.id
+            r.identity = s.source.description
+            r.startTime = s.startTime.description
+            let totals = s.totals
+            r.size = totals.size
+            r.files = totals.files
+            r.directories = totals.dirs
+            status.snapshot = r
+            if listIdentities { status.availableIdentities = availableIdentities }
+            status.conditions = KopiaSnapshotConditions.ready(
+                reason: "Ready", message: "snapshot \(s.id) of \(s.source) started \(s.startTime): \(reason)",
+                generation: generation, now: now, previous: previous)
+        case .failed(let error):
+            status.availableIdentities = availableIdentities
+            status.conditions = KopiaSnapshotConditions.notReady(error, generation: generation, now: now,
+                                                                 previous: previous)
+        }
+        return status
+    }
+}
+
+/// The `Ready` condition of a KopiaSnapshot (the only condition type; the reason carries the cause).
+public enum KopiaSnapshotConditions {
+    public static func ready(reason: String, message: String, generation: Int64?, now: String,
+                             previous: [Condition]) -> [Condition] {
+        [condition(status: "True", reason: reason, message: message, generation: generation, now: now, previous: previous)]
+    }
+
+    public static func notReady(_ error: PopulatingError, generation: Int64?, now: String,
+                                previous: [Condition]) -> [Condition] {
+        [condition(status: "False", reason: error.code.reason, message: error.message, generation: generation, now: now,
+                   previous: previous)]
+    }
+
+    /// The status when the repository could not be opened at all (no resolution attempted).
+    public static func status(for error: PopulatingError, requestedIdentity: String?, repository: RepositoryLocation?,
+                              generation: Int64?, now: String, previous: [Condition]) -> KopiaSnapshotStatus {
+        var status = KopiaSnapshotStatus()
+        status.observedGeneration = generation
+        status.requestedIdentity = requestedIdentity
+        status.repository = repository?.description
+        status.lastChecked = now
+        status.conditions = notReady(error, generation: generation, now: now, previous: previous)
+        return status
+    }
+
+    /// `lastTransitionTime` moves only when the status changes.
+    static func condition(status: String, reason: String, message: String, generation: Int64?, now: String,
+                          previous: [Condition]) -> Condition {
+        let old = previous.first { $0.type == "Ready" }
+        let since = old?.status == status ? (old?.lastTransitionTime ?? now) : now
+        return Condition(type: "Ready", status: status, reason: reason, message: message, lastTransitionTime: since,
+                         observedGeneration: generation)
+    }
+}

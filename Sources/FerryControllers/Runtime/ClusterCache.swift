@@ -1,0 +1,60 @@
+public import Kube
+
+/// The cached view of the cluster a reconcile reads first (STYLE.md §3b: cache first, live GET where upstream does
+/// one). ``InformerCache`` in production; the in-memory fake in tests.
+public protocol ClusterCache: Sendable {
+    func claim(_ key: ObjectKey) -> PersistentVolumeClaim?
+    func storageClass(named name: String) -> StorageClass?
+    func link(_ key: ObjectKey) -> DataSourceLink?
+    func snapshot(_ key: ObjectKey) -> VolumeSnapshot?
+    /// Every ReferenceGrant (either version) in a namespace.
+    func grants(in namespace: String) -> [GrantRule]
+    /// Claims whose Ferry source is this object: directly (`dataSourceRef`) or through a DataSourceLink.
+    func claims(referencing source: SourceReference) -> [PersistentVolumeClaim]
+    /// Claims and links whose source lies in a namespace (what a grant change there may unblock).
+    func dependents(ofSourceNamespace namespace: String) -> (claims: [ObjectKey], links: [ObjectKey])
+    /// Claims that name a DataSourceLink.
+    func claims(usingLink key: ObjectKey) -> [ObjectKey]
+    /// Sources (VolumeSnapshots and PersistentVolumeClaims) that carry Ferry's protection finalizer.
+    func protectedSources() -> [SourceReference]
+}
+
+/// Index keys shared by the cache implementations (pure).
+public enum CacheIndex {
+    public static let bySource = "ferry.source"
+    public static let bySourceNamespace = "ferry.source-namespace"
+    public static let byLink = "ferry.link"
+
+    public static func sourceKey(_ s: SourceReference) -> String { "\(s.group)/\(s.kind)/\(s.namespace)/\(s.name)" }
+
+    /// A claim's direct source (not through a link), if it names one in any namespace.
+    public static func directSource(_ claim: PersistentVolumeClaim) -> SourceReference? {
+        guard let ref = claim.spec.dataSourceRef, let kind = ref.kind, let name = ref.name else { return nil }
+        let group = ref.apiGroup ?? ""
+        if group == ClaimRoute.linkGroup, kind == ClaimRoute.linkKind { return nil }
+        return SourceReference(group: group, kind: kind, namespace: ref.namespace ?? claim.namespace ?? "", name: name)
+    }
+
+    /// The link a claim names, if any.
+    public static func link(_ claim: PersistentVolumeClaim) -> ObjectKey? {
+        guard let ref = claim.spec.dataSourceRef, ref.apiGroup == ClaimRoute.linkGroup, ref.kind == ClaimRoute.linkKind,
+              let name = ref.name else { return nil }
+        return ObjectKey(namespace: claim.namespace, name: name)
+    }
+
+    public static func claimSourceKeys(_ claim: PersistentVolumeClaim) -> [String] {
+        directSource(claim).map { [sourceKey($0)] } ?? []
+    }
+    public static func claimSourceNamespaces(_ claim: PersistentVolumeClaim) -> [String] {
+        directSource(claim).map { [$0.namespace] } ?? []
+    }
+    public static func claimLinkKeys(_ claim: PersistentVolumeClaim) -> [String] {
+        link(claim).map { [$0.description] } ?? []
+    }
+    public static func linkSourceKeys(_ link: DataSourceLink) -> [String] {
+        LinkTarget.reference(link).map { [sourceKey($0)] } ?? []
+    }
+    public static func linkSourceNamespaces(_ link: DataSourceLink) -> [String] {
+        LinkTarget.reference(link).map { [$0.namespace] } ?? []
+    }
+}

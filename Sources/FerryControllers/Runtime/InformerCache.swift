@@ -1,0 +1,128 @@
+public import Kube
+public import Logging
+
+/// ``ClusterCache`` over informers: claims, links, grants (the served ReferenceGrant version), StorageClasses and
+/// VolumeSnapshots, with the secondary indexes the controllers re-enqueue by.
+public final class InformerCache: ClusterCache, Sendable {
+    public let claims: Informer<PersistentVolumeClaim>
+    public let links: Informer<DataSourceLink>?
+    public let grantsV1: Informer<ReferenceGrantV1>?
+    public let grantsBeta: Informer<ReferenceGrant>?
+    public let storageClasses: Informer<StorageClass>
+    public let snapshots: Informer<VolumeSnapshot>?
+
+    /// Which optional kinds the cluster serves (decided by the startup checks).
+    public struct Served: Sendable {
+        public var links: Bool
+        public var grantVersion: String?  // "v1", "v1beta1" or nil
+        public var snapshots: Bool
+        public init(links: Bool = true, grantVersion: String? = "v1beta1", snapshots: Bool = true) {
+            self.links = links
+            self.grantVersion = grantVersion
+            self.snapshots = snapshots
+        }
+    }
+
+    public init(client: KubeClient, served: Served, logger: Logger) {
+        claims = Informer(client: client, namespace: nil, logger: logger)
+        claims.addIndexer(CacheIndex.bySource, CacheIndex.claimSourceKeys)
+        claims.addIndexer(CacheIndex.bySourceNamespace, CacheIndex.claimSourceNamespaces)
+        claims.addIndexer(CacheIndex.byLink, CacheIndex.claimLinkKeys)
+        if served.links {
+            let l = Informer<DataSourceLink>(client: client, namespace: nil, logger: logger)
+            l.addIndexer(CacheIndex.bySource, CacheIndex.linkSourceKeys)
+            l.addIndexer(CacheIndex.bySourceNamespace, CacheIndex.linkSourceNamespaces)
+            links = l
+        } else {
+            links = nil
+        }
+        switch served.grantVersion {
+        case "v1":
+            let g = Informer<ReferenceGrantV1>(client: client, namespace: nil, logger: logger)
+            g.addNamespaceIndexer()
+            grantsV1 = g
+            grantsBeta = nil
+        case "v1beta1":
+            let g = Informer<ReferenceGrant>(client: client, namespace: nil, logger: logger)
+            g.addNamespaceIndexer()
+            grantsBeta = g
+            grantsV1 = nil
+        default:
+            grantsV1 = nil
+            grantsBeta = nil
+        }
+        storageClasses = Informer(client: client, namespace: nil, logger: logger)
+        if served.snapshots {
+            let s = Informer<VolumeSnapshot>(client: client, namespace: nil, logger: logger)
+            s.addIndexer("ferry.protected") { $0.metadata.finalizers.contains(SourceProtection.finalizer) ? ["yes"] : [] }
+            snapshots = s
+        } else {
+            snapshots = nil
+        }
+        claims.addIndexer("ferry.protected") { $0.metadata.finalizers.contains(SourceProtection.finalizer) ? ["yes"] : [] }
+    }
+
+    /// Runs every informer until cancelled.
+    public func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.claims.run() }
+            group.addTask { await self.storageClasses.run() }
+            if let links { group.addTask { await links.run() } }
+            if let grantsV1 { group.addTask { await grantsV1.run() } }
+            if let grantsBeta { group.addTask { await grantsBeta.run() } }
+            if let snapshots { group.addTask { await snapshots.run() } }
+        }
+    }
+
+    public var hasSynced: Bool {
+        claims.hasSynced && storageClasses.hasSynced && (links?.hasSynced ?? true) && (grantsV1?.hasSynced ?? true)
+            && (grantsBeta?.hasSynced ?? true) && (snapshots?.hasSynced ?? true)
+    }
+
+    public func waitForSync() async {
+        while !hasSynced, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    // MARK: ClusterCache
+
+    public func claim(_ key: ObjectKey) -> PersistentVolumeClaim? { claims.get(key) }
+    public func storageClass(named name: String) -> StorageClass? { storageClasses.get(name: name, namespace: nil) }
+    public func link(_ key: ObjectKey) -> DataSourceLink? { links?.get(key) }
+    public func snapshot(_ key: ObjectKey) -> VolumeSnapshot? { snapshots?.get(key) }
+
+    public func grants(in namespace: String) -> [GrantRule] {
+        if let grantsV1 { return grantsV1.byNamespace(namespace).map(GrantRule.init) }
+        if let grantsBeta { return grantsBeta.byNamespace(namespace).map(GrantRule.init) }
+        return []
+    }
+
+    public func claims(referencing source: SourceReference) -> [PersistentVolumeClaim] {
+        let key = CacheIndex.sourceKey(source)
+        var result = claims.byIndex(CacheIndex.bySource, key)
+        for link in links?.byIndex(CacheIndex.bySource, key) ?? [] {
+            result += claims.byIndex(CacheIndex.byLink, link.key.description)
+        }
+        return result
+    }
+
+    public func dependents(ofSourceNamespace namespace: String) -> (claims: [ObjectKey], links: [ObjectKey]) {
+        var claimKeys = claims.byIndex(CacheIndex.bySourceNamespace, namespace).map(\.key)
+        let linkObjects = links?.byIndex(CacheIndex.bySourceNamespace, namespace) ?? []
+        for link in linkObjects { claimKeys += claims.byIndex(CacheIndex.byLink, link.key.description).map(\.key) }
+        return (claimKeys, linkObjects.map(\.key))
+    }
+
+    public func claims(usingLink key: ObjectKey) -> [ObjectKey] {
+        claims.byIndex(CacheIndex.byLink, key.description).map(\.key)
+    }
+
+    public func protectedSources() -> [SourceReference] {
+        let snaps = (snapshots?.byIndex("ferry.protected", "yes") ?? []).map {
+            SourceReference(group: SourceReference.volumeSnapshotGroup, kind: "VolumeSnapshot", namespace: $0.namespace ?? "", name: $0.name)
+        }
+        let pvcs = claims.byIndex("ferry.protected", "yes").map {
+            SourceReference(group: "", kind: "PersistentVolumeClaim", namespace: $0.namespace ?? "", name: $0.name)
+        }
+        return snaps + pvcs
+    }
+}
