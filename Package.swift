@@ -76,13 +76,16 @@ let package = Package(
         // MARK: Controllers: grants, sources, CSI provisioning, Kopia populating (Kube, CSI and Kopia meet here)
         .target(
             name: "FerryControllers",
-            dependencies: ["Kube", "CSI", "Kopia", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Kube", "CSI", "Kopia", "CurlHTTP", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
 
         // MARK: The local control plane (API server + simulated cluster components); never imported by the product
+        .target(name: "CLocalTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        .target(name: "LocalHTTPS", dependencies: ["CLocalTLS"], swiftSettings: swiftSettings),
         .target(
             name: "LocalCluster",
-            dependencies: ["Kube", "CSI", "GRPCTransport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Kube", "CSI", "GRPCTransport", "LocalHTTPS", "CurlHTTP", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "ferry-localcluster",
@@ -97,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "ferry",
             dependencies: [
-                "FerryCore", "Kopia", "CSI", "Kube", "FerryControllers",
+                "FerryCore", "Kopia", "CSI", "Kube", "FerryControllers", "CurlHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -124,20 +127,18 @@ let package = Package(
         // MARK: Test support (non-product)
         .target(name: "FerryTestSupport", dependencies: ["FerryCore"], path: "Tests/Support/FerryTestSupport",
                 swiftSettings: swiftSettings),
-        .target(name: "KopiaTestSupport", dependencies: ["Kopia"], path: "Tests/Support/KopiaTestSupport",
+        .target(name: "KopiaTestSupport", dependencies: ["Kopia", "CurlHTTP"], path: "Tests/Support/KopiaTestSupport",
                 swiftSettings: swiftSettings),
         .target(name: "CSITestSupport", dependencies: ["CSI", "GRPCTransport", .product(name: "Logging", package: "swift-log")], path: "Tests/Support/CSITestSupport",
                 swiftSettings: swiftSettings),
-        .target(name: "CTestTLS", path: "Tests/Support/CTestTLS",
-                linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
-        .target(name: "HTTPTestSupport", dependencies: ["CTestTLS"], path: "Tests/Support/HTTPTestSupport",
+        .target(name: "HTTPTestSupport", dependencies: ["LocalHTTPS"], path: "Tests/Support/HTTPTestSupport",
                 swiftSettings: swiftSettings),
-        .target(name: "KubeTestSupport", dependencies: ["Kube", "HTTPTestSupport"], path: "Tests/Support/KubeTestSupport",
-                swiftSettings: swiftSettings),
+        .target(name: "KubeTestSupport", dependencies: ["Kube", "HTTPTestSupport", "LocalCluster"],
+                path: "Tests/Support/KubeTestSupport", swiftSettings: swiftSettings),
 
         // MARK: Tests
         .testTarget(name: "FerryCoreTests", dependencies: ["FerryCore", "FerryTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "KopiaTests", dependencies: ["Kopia", "KopiaTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "KopiaTests", dependencies: ["Kopia", "KopiaTestSupport", "CurlHTTP"], swiftSettings: swiftSettings),
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "HTTPTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GRPCTransportTests",
@@ -153,14 +154,19 @@ let package = Package(
         .target(name: "ControllerTestSupport", dependencies: ["FerryControllers", "Kube", "CSI", "GRPCTransport"],
                 path: "Tests/Support/ControllerTestSupport", swiftSettings: swiftSettings),
         .testTarget(
+            name: "LifecycleStressTests",
+            dependencies: ["GRPCTransport", "CurlHTTP", "Kube", "KubeTestSupport", "HTTPTestSupport",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "FerryControllersTests",
             dependencies: ["FerryControllers", "Kube", "CSI", "Kopia", "KopiaTestSupport", "GRPCTransport",
-                           "ControllerTestSupport", "KubeTestSupport", "CSITestSupport",
+                           "ControllerTestSupport", "KubeTestSupport", "CSITestSupport", "HTTPTestSupport",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "LocalClusterTests",
-            dependencies: ["LocalCluster", "Kube", "CSI", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LocalCluster", "Kube", "CSI", "GRPCTransport", "KubeTestSupport", "HTTPTestSupport", "CurlHTTP", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "FerryCLITests",

@@ -16,6 +16,8 @@ final class CurlMultiLoop: @unchecked Sendable {  // @unchecked: `multi`/`active
 
     private let multi: UnsafeMutableRawPointer
     private let inbox = Mutex(Inbox())
+    /// Set when the loop thread has left its loop (every transfer failed or finished); waiters resumed then.
+    private let exit = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
 
     init(configuration: HTTPClientConfiguration) throws(HTTPError) {
@@ -56,7 +58,27 @@ final class CurlMultiLoop: @unchecked Sendable {  // @unchecked: `multi`/`active
         curl_multi_wakeup(multi)
     }
 
+    /// Suspends (without blocking a thread) until the loop thread has finished its last transfer and left its
+    /// loop; returns at once if it has. Call after ``shutdown()``.
+    func waitUntilStopped() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let done = exit.withLock { e -> Bool in
+                if !e.done { e.waiters.append(c) }
+                return e.done
+            }
+            if done { c.resume() }
+        }
+    }
+
     private func run() {
+        defer {
+            let waiters = exit.withLock { e -> [CheckedContinuation<Void, Never>] in
+                e.done = true
+                defer { e.waiters = [] }
+                return e.waiters
+            }
+            for w in waiters { w.resume() }
+        }
         while true {
             let (adds, cancels, stop) = inbox.withLock { box in
                 defer { box.adds = []; box.cancels = [] }

@@ -29,11 +29,15 @@ final class CurlTransfer: @unchecked Sendable {  // @unchecked: loop-thread conf
     private var responseHeaders = HTTPHeaders()
     private var responseBody: [UInt8] = []
     private var finished = false
+    /// Cap of a buffered (`.full`) body; exceeding it aborts the transfer (`.responseTooLarge`).
+    private let maximumResponseBytes: Int
+    private var bodyTooLarge = false
 
     init(request: HTTPRequest, configuration: HTTPClientConfiguration) throws(HTTPError) {
         CurlGlobal.initialize()
         redactedURL = HTTPError.redact(request.url)
         method = request.method
+        maximumResponseBytes = max(0, request.maximumResponseBytes ?? configuration.maximumResponseBytes)
         guard let easy = curl_easy_init() else {
             throw HTTPError(.transport, "curl_easy_init failed", url: redactedURL)
         }
@@ -98,7 +102,7 @@ final class CurlTransfer: @unchecked Sendable {  // @unchecked: loop-thread conf
         list = curl_slist_append(list, "Expect:")  // no 100-continue round trip for bodies
         headerList = list
         try check(ccurl_setopt_slist(easy, CURLOPT_HTTPHEADER, list), "headers")
-        try configureTLS(c.tls)
+        try configureTLS(request.tls ?? c.tls)
         let me = Unmanaged.passUnretained(self).toOpaque()
         try check(ccurl_setopt_ptr(easy, CURLOPT_WRITEDATA, me), "writedata")
         try check(ccurl_setopt_ptr(easy, CURLOPT_HEADERDATA, me), "headerdata")
@@ -144,9 +148,15 @@ final class CurlTransfer: @unchecked Sendable {  // @unchecked: loop-thread conf
 
     // MARK: Callbacks (loop thread)
 
-    func receiveBody(_ bytes: UnsafeRawBufferPointer) {
+    /// - Returns: false to abort the transfer (the buffered body would exceed its cap).
+    func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
         switch delivery {
-        case .full: responseBody.append(contentsOf: bytes)
+        case .full:
+            guard bytes.count <= maximumResponseBytes - responseBody.count else {
+                bodyTooLarge = true
+                return false
+            }
+            responseBody.append(contentsOf: bytes)
         case .stream(let head, let body):
             if let head {
                 delivery = .stream(head: nil, body: body)
@@ -155,6 +165,7 @@ final class CurlTransfer: @unchecked Sendable {  // @unchecked: loop-thread conf
             _ = body.yield([UInt8](bytes))
         case .none: break
         }
+        return true
     }
 
     func receiveHeaderLine(_ bytes: UnsafeRawBufferPointer) {
@@ -207,6 +218,10 @@ final class CurlTransfer: @unchecked Sendable {  // @unchecked: loop-thread conf
     }
 
     private func mapError(_ result: CURLcode) -> HTTPError {
+        if bodyTooLarge {
+            return HTTPError(.responseTooLarge, "response body exceeds the \(maximumResponseBytes)-byte limit",
+                             url: redactedURL, curlCode: Int(result.rawValue))
+        }
         var text = String(cString: errorBuffer)
         if text.isEmpty { text = String(cString: curl_easy_strerror(result)) }
         var osErrno: Int = 0
@@ -248,8 +263,8 @@ private func curlWriteCallback(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int,
                                _ user: UnsafeMutableRawPointer?) -> Int {
     guard let ptr, let user else { return 0 }
     let transfer = Unmanaged<CurlTransfer>.fromOpaque(user).takeUnretainedValue()
-    transfer.receiveBody(UnsafeRawBufferPointer(start: ptr, count: size * count))
-    return size * count
+    // Returning less than was handed over makes libcurl abort with CURLE_WRITE_ERROR.
+    return transfer.receiveBody(UnsafeRawBufferPointer(start: ptr, count: size * count)) ? size * count : 0
 }
 
 private func curlHeaderCallback(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int,

@@ -1,4 +1,5 @@
 public import Logging
+import Synchronization
 
 /// An asynchronous HTTP/1.1 and HTTP/2 client over one libcurl multi handle.
 ///
@@ -15,11 +16,14 @@ public import Logging
 ///   bounds each connect.
 /// - **Redirects** are not followed; **content encoding** is not decoded (bytes arrive as sent).
 /// - **Logging.** Method, status and the URL without its query at `debug`; header values and bodies never.
-/// - **Lifetime.** ``shutdown()`` (or releasing the client) fails requests in flight with `.shutdown`.
-public final class HTTPClient: Sendable {
+/// - **Lifetime.** ``shutdown()`` (or releasing the client) fails requests in flight with `.shutdown`; ``stop()``
+///   does the same and waits until the client's thread has finished. As a service, ``run()`` returns once the
+///   calling task is cancelled and the client has stopped. Phase: running (from init) → stopping → stopped.
+public final class HTTPClient: Sendable, FerryService {
     public let configuration: HTTPClientConfiguration
     private let loop: CurlMultiLoop
     private let logger: Logger
+    private let lifecycle = Mutex(LifecyclePhase.running)
 
     /// - Throws: ``HTTPError`` if libcurl cannot be initialised.
     public init(configuration: HTTPClientConfiguration = HTTPClientConfiguration(), logger: Logger) throws(HTTPError) {
@@ -31,7 +35,31 @@ public final class HTTPClient: Sendable {
     deinit { loop.shutdown() }
 
     /// Stops the client's thread; requests in flight fail with `.shutdown`, later ones are refused. Idempotent.
-    public func shutdown() { loop.shutdown() }
+    /// Returns at once; ``stop()`` also waits for the thread.
+    public func shutdown() {
+        _ = lifecycle.withLock { $0.beginStopping() }
+        loop.shutdown()
+    }
+
+    /// Where the client is in its life.
+    public var phase: LifecyclePhase { lifecycle.withLock { $0 } }
+
+    /// ``shutdown()``, then suspends until the client's thread has failed or finished every transfer and left its
+    /// loop. Idempotent.
+    public func stop() async {
+        shutdown()
+        await loop.waitUntilStopped()
+        lifecycle.withLock { phase in if phase == .stopping { try? phase.transition(to: .stopped, component: "http client") } }
+    }
+
+    /// Serves requests until the calling task is cancelled, then ``stop()``s and returns.
+    /// - Throws: ``LifecycleError`` when the client is already stopping or stopped.
+    public func run() async throws {
+        let phase = self.phase
+        guard phase == .running else { throw LifecycleError(component: "http client", from: phase, to: .running) }
+        await waitUntilCancelled()
+        await stop()
+    }
 
     /// Sends a request and returns the complete response.
     /// - Throws: ``HTTPError`` for transport failures, timeouts and cancellation (never for an HTTP status).

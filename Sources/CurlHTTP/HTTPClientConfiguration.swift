@@ -43,6 +43,10 @@ public struct HTTPClientConfiguration: Sendable {
     public var userAgent: String
     /// Connect through this Unix domain socket instead of TCP (the URL's host is then only a name).
     public var unixSocketPath: String?
+    /// Default cap on a buffered response body (``HTTPRequest/maximumResponseBytes`` overrides it per request).
+    public var maximumResponseBytes: Int = HTTPClientConfiguration.defaultMaximumResponseBytes
+    /// 1 GiB: above any Kopia pack or API-server list page Ferry reads, far below what would exhaust memory.
+    public static let defaultMaximumResponseBytes = 1 << 30
 
     public init(tls: TLSOptions = TLSOptions(), connectTimeout: Duration = .seconds(10),
                 defaultTimeout: Duration? = nil, maxConnectionsPerHost: Int = 0, maxCachedConnections: Int = 64,

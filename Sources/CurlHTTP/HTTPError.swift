@@ -4,7 +4,7 @@ import Foundation
 public struct HTTPError: Error, Sendable, CustomStringConvertible, RetryClassifying {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         enum Kind: String { case connectionRefused, connectionReset, timeout, tls, dns, cancelled, invalidRequest,
-                                  shutdown, transport }
+                                  shutdown, transport, responseTooLarge }
         let kind: Kind
         /// The peer refused the TCP connection (nothing listening).
         public static let connectionRefused = Code(kind: .connectionRefused)
@@ -22,6 +22,9 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible, RetryClassify
         public static let invalidRequest = Code(kind: .invalidRequest)
         /// The client was shut down.
         public static let shutdown = Code(kind: .shutdown)
+        /// The response body exceeded the request's limit (``HTTPRequest/maximumResponseBytes``); the transfer was
+        /// aborted before buffering more.
+        public static let responseTooLarge = Code(kind: .responseTooLarge)
         /// Any other libcurl failure.
         public static let transport = Code(kind: .transport)
         public var description: String { kind.rawValue }
@@ -51,7 +54,7 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible, RetryClassify
     public var retry: RetryClass {
         switch code.kind {
         case .connectionRefused, .connectionReset, .timeout, .dns, .transport: .transient
-        case .tls, .cancelled, .invalidRequest, .shutdown: .permanent
+        case .tls, .cancelled, .invalidRequest, .shutdown, .responseTooLarge: .permanent
         }
     }
 

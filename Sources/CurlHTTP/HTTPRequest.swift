@@ -53,14 +53,24 @@ public struct HTTPRequest: Sendable {
     /// Whole-request deadline (connect, send, and receive the full response — for ``HTTPClient/stream(_:)`` the
     /// whole stream). nil means no limit beyond the client's connect timeout.
     public var timeout: Duration?
+    /// TLS settings of this request; nil uses the client's (``HTTPClientConfiguration/tls``). Lets one shared
+    /// client serve peers with different CAs (one S3 endpoint per repository). libcurl reuses a cached connection
+    /// only for a request with the same TLS settings.
+    public var tls: TLSOptions?
+    /// Largest body ``HTTPClient/execute(_:)`` buffers; nil uses ``HTTPClientConfiguration/maximumResponseBytes``.
+    /// A longer body aborts the transfer with `.responseTooLarge`. Streams are not limited here (their reader caps
+    /// what it keeps).
+    public var maximumResponseBytes: Int?
 
     public init(method: HTTPMethod = .get, url: String, headers: HTTPHeaders = [:], body: [UInt8]? = nil,
-                timeout: Duration? = nil) {
+                timeout: Duration? = nil, tls: TLSOptions? = nil, maximumResponseBytes: Int? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeout = timeout
+        self.tls = tls
+        self.maximumResponseBytes = maximumResponseBytes
     }
 
     public init(method: HTTPMethod, url: String, headers: HTTPHeaders = [:], body: Data, timeout: Duration? = nil) {

@@ -33,18 +33,27 @@ final class CompletionTag {
 ///
 /// The thread waits in `grpc_completion_queue_next` — never a cooperative-pool thread — polling for a short
 /// window after each completion (``BusyPollPolicy``) and blocking otherwise. It runs each tag's closure, which
-/// resumes continuations or starts tasks and must not block. ``shutdownAndJoin()`` shuts the queue down, lets
-/// the thread drain every outstanding event, and joins it; `deinit` then destroys the queue.
+/// resumes continuations or starts tasks and must not block. ``shutdownAndJoin()`` (async) shuts the queue
+/// down, lets the thread drain every outstanding event, and waits for it to exit without blocking the calling
+/// task: the `pthread_join` runs on a short-lived joiner thread that resumes the caller. `deinit` destroys the
+/// queue (after the join; if nobody joined, a joiner thread joins and then destroys it).
 ///
-/// `@unchecked Sendable`: `raw` is immutable and gRPC's queue functions are thread-safe; `thread` is written
-/// once in `init` and read only by `shutdownAndJoin`, which its owner calls once.
+/// `@unchecked Sendable`: `raw` and `thread` are immutable and gRPC's queue functions are thread-safe; the join
+/// state is in a Mutex.
 final class CompletionQueue: @unchecked Sendable {
     let raw: OpaquePointer
     /// Runs jobs enqueued from this queue's thread right there (see ``QueueThreadExecutor``).
     let executor: QueueThreadExecutor
-    private var thread: pthread_t
-    private var joined = false
+    private let thread: pthread_t
     private let startedThreadID = ThreadIDCell()
+
+    /// The queue thread's life as seen by its owner: running, being joined (callers waiting), joined.
+    private enum JoinState {
+        case running
+        case joining([CheckedContinuation<Void, Never>])
+        case joined
+    }
+    private let joinState = Mutex(JoinState.running)
 
     /// - Parameters:
     ///   - name: the thread's name (15 bytes are kept).
@@ -53,11 +62,11 @@ final class CompletionQueue: @unchecked Sendable {
     init(name: String, busyPoll: Duration) {
         raw = grpc_completion_queue_create_for_next(nil)
         executor = QueueThreadExecutor(identity: UInt(bitPattern: raw))
-        thread = pthread_t()
         let published = startedThreadID
         let loop = QueueLoop(queue: SendablePointer(raw: raw), name: name, busyPoll: busyPoll) { id in
             published.value.store(id, ordering: .releasing)
         }
+        var thread = pthread_t()
         let context = Unmanaged.passRetained(loop).toOpaque()
         let rc = pthread_create(&thread, nil, { arg in
             guard let arg else { return nil }
@@ -67,25 +76,127 @@ final class CompletionQueue: @unchecked Sendable {
         }, context)
         // No input reaches this: failing to create one thread means the process is out of resources.
         precondition(rc == 0, "pthread_create failed for the gRPC completion queue: \(rc)")
+        self.thread = thread
     }
 
     /// The queue thread's kernel thread id once it runs (0 before): diagnostics and tests read its CPU time
     /// from /proc/self/task/<id>.
     var threadID: Int32 { startedThreadID.value.load(ordering: .acquiring) }
 
-    /// Shuts the queue down and waits until its thread has delivered every outstanding event and exited.
-    /// Call once, after every server and call using the queue has been shut down or destroyed.
-    func shutdownAndJoin() {
-        guard !joined else { return }
-        joined = true
+    /// Shuts the queue down and suspends until its thread has delivered every outstanding event and exited.
+    /// Call after every server and call using the queue has been shut down or destroyed. Idempotent; concurrent
+    /// callers all wait. Never blocks the calling thread.
+    func shutdownAndJoin() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            enum Step { case start, wait, done }
+            let step = joinState.withLock { state -> Step in
+                switch state {
+                case .running: state = .joining([c]); return .start
+                case .joining(let waiters): state = .joining(waiters + [c]); return .wait
+                case .joined: return .done
+                }
+            }
+            switch step {
+            case .done: c.resume()
+            case .wait: break
+            case .start:
+                grpc_completion_queue_shutdown(raw)
+                let thread = self.thread
+                spawnJoinerThread { [self] in
+                    pthread_join(thread, nil)
+                    let waiters = joinState.withLock { state -> [CheckedContinuation<Void, Never>] in
+                        guard case .joining(let waiters) = state else { return [] }
+                        state = .joined
+                        return waiters
+                    }
+                    for w in waiters { w.resume() }
+                }
+            }
+        }
+    }
+
+    /// Starts shutting down and joining on a joiner thread, which runs `then` after the join; returns at once.
+    /// For `deinit`s, which must not block. If a join is already under way or done, `then` runs at once.
+    func shutdownInBackground(then: @escaping @Sendable () -> Void) {
+        let start = joinState.withLock { state -> Bool in
+            guard case .running = state else { return false }
+            state = .joining([])
+            return true
+        }
+        guard start else { then(); return }
         grpc_completion_queue_shutdown(raw)
-        pthread_join(thread, nil)
+        let thread = self.thread
+        spawnJoinerThread { [self] in
+            pthread_join(thread, nil)
+            let waiters = joinState.withLock { state -> [CheckedContinuation<Void, Never>] in
+                guard case .joining(let waiters) = state else { return [] }
+                state = .joined
+                return waiters
+            }
+            for w in waiters { w.resume() }
+            then()
+        }
+    }
+
+    /// The blocking form of ``shutdownAndJoin()`` for synchronous callers (a failed init, `GRPCChannel.close()`).
+    /// Do not call it from a task: it blocks its thread until the queue thread exits.
+    func shutdownAndJoinBlocking() {
+        let start = joinState.withLock { state -> Bool in
+            guard case .running = state else { return false }
+            state = .joining([])
+            return true
+        }
+        if start {
+            grpc_completion_queue_shutdown(raw)
+            pthread_join(thread, nil)
+            let waiters = joinState.withLock { state -> [CheckedContinuation<Void, Never>] in
+                guard case .joining(let waiters) = state else { return [] }
+                state = .joined
+                return waiters
+            }
+            for w in waiters { w.resume() }
+        } else {
+            // Someone else is joining: wait for them (rare: a synchronous close racing an asynchronous one).
+            while !joinState.withLock({ if case .joined = $0 { true } else { false } }) { sched_yield() }
+        }
     }
 
     deinit {
-        shutdownAndJoin()
-        grpc_completion_queue_destroy(raw)
+        let running = joinState.withLock { if case .running = $0 { true } else { false } }
+        if running {
+            // Nobody joined: shut down and let a joiner thread join and destroy, so deinit never blocks.
+            grpc_completion_queue_shutdown(raw)
+            let thread = self.thread
+            let queue = SendablePointer(raw: raw)
+            spawnJoinerThread {
+                pthread_join(thread, nil)
+                grpc_completion_queue_destroy(queue.raw)
+            }
+        } else {
+            grpc_completion_queue_destroy(raw)
+        }
     }
+}
+
+/// Runs `body` on a new detached OS thread (named ferry-grpc-join): where a `pthread_join` waits, so that no task
+/// and no cooperative-pool thread ever blocks on one.
+func spawnJoinerThread(_ body: @escaping @Sendable () -> Void) {
+    final class Box { let body: @Sendable () -> Void; init(_ b: @escaping @Sendable () -> Void) { body = b } }
+    var attributes = pthread_attr_t()
+    pthread_attr_init(&attributes)
+    pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+    pthread_attr_setstacksize(&attributes, 256 * 1024)
+    defer { pthread_attr_destroy(&attributes) }
+    var joiner = pthread_t()
+    let context = Unmanaged.passRetained(Box(body)).toOpaque()
+    let rc = pthread_create(&joiner, &attributes, { arg in
+        guard let arg else { return nil }
+        cgrpc_name_current_thread("ferry-grpc-join")
+        Unmanaged<Box>.fromOpaque(arg).takeRetainedValue().body()
+        return nil
+    }, context)
+    // No input reaches this: failing to create one thread means the process is out of resources.
+    precondition(rc == 0, "pthread_create failed for a joiner thread: \(rc)")
 }
 
 /// Where the queue thread publishes its kernel thread id.

@@ -50,8 +50,13 @@ public struct ChannelConfiguration: Sendable {
 ///
 /// Thread-safe: any number of tasks may call ``unary(method:request:options:)`` concurrently; they share one
 /// HTTP/2 connection and one completion-queue thread. The channel connects lazily on the first call and
-/// reconnects by itself after the server restarts. Call ``close()`` when done (deinit also closes).
-public final class GRPCChannel: Sendable {
+/// reconnects by itself after the server restarts.
+///
+/// Lifecycle (a ``LifecyclePhase``): running from init → stopping → stopped. Stop it with ``stop()`` (cancels
+/// calls in flight, releases gRPC and joins the queue thread without blocking the task), or run it as a service:
+/// ``run()`` returns once the calling task is cancelled and the channel has stopped. ``close()`` is the blocking
+/// form for synchronous code; deinit also closes, without blocking.
+public final class GRPCChannel: Sendable, FerryService {
     /// The normalised target, `unix:///path`.
     public let target: String
     private let channel: SendablePointer
@@ -62,7 +67,12 @@ public final class GRPCChannel: Sendable {
 
     private struct State {
         var handles: [String: RegisteredCall] = [:]
-        var closed = false
+        var phase = LifecyclePhase.running
+        /// Calls started and not yet released, so ``stop()`` can cancel them.
+        var calls: [UInt64: SendablePointer] = [:]
+        var nextCallID: UInt64 = 0
+        /// Later callers of stop(), resumed (with false) once the channel has stopped.
+        var stopWaiters: [CheckedContinuation<Bool, Never>] = []
     }
 
     /// `@unchecked Sendable`: an opaque handle gRPC owns for the channel's lifetime; only passed back to it.
@@ -116,13 +126,25 @@ public final class GRPCChannel: Sendable {
         } else {
             deadline = gpr_inf_future(GPR_CLOCK_MONOTONIC)
         }
-        guard let rawCall = grpc_channel_create_registered_call(
-            channel.raw, nil, cgrpc_propagate_defaults(), queue.raw, handle.handle, deadline, nil)
-        else {
-            throw RPCError(.internal, "gRPC core refused to create the call", method: method)
+        // Created under the lock, so stop() either sees the call (and cancels it) or refuses it.
+        let created = state.withLock { state -> (UInt64, SendablePointer)? in
+            guard state.phase == .running, let rawCall = grpc_channel_create_registered_call(
+                channel.raw, nil, cgrpc_propagate_defaults(), queue.raw, handle.handle, deadline, nil)
+            else { return nil }
+            state.nextCallID += 1
+            state.calls[state.nextCallID] = SendablePointer(raw: rawCall)
+            return (state.nextCallID, SendablePointer(raw: rawCall))
         }
-        let call = SendablePointer(raw: rawCall)
-        defer { grpc_call_unref(rawCall) }
+        guard let (callID, call) = created else {
+            throw RPCError(state.withLock { $0.phase == .running } ? .internal : .unavailable,
+                           "gRPC core refused to create the call, or the channel is stopping", method: method)
+        }
+        defer {
+            state.withLock { state in
+                state.calls[callID] = nil
+                grpc_call_unref(call.raw)
+            }
+        }
         let state = ClientCallState(request: request)
         let flags: UInt32 = options.waitForReady ? UInt32(GRPC_INITIAL_METADATA_WAIT_FOR_READY) : 0
         let startError: grpc_call_error = await withTaskCancellationHandler {
@@ -143,26 +165,73 @@ public final class GRPCChannel: Sendable {
         return try state.response(method: method)
     }
 
-    /// Closes the channel and joins its completion-queue thread. Idempotent.
-    ///
-    /// Blocks the calling thread until every call started on the channel has completed, so cancel or await
-    /// in-flight calls first (a `waitForReady` call without a timeout would otherwise keep it waiting).
-    public func close() {
-        let wasOpen = state.withLock { state -> Bool in
-            defer { state.closed = true }
-            return !state.closed
+    /// Where the channel is in its life.
+    public var phase: LifecyclePhase { state.withLock { $0.phase } }
+
+    /// Stops the channel: refuses new calls (UNAVAILABLE), cancels calls in flight (they fail with CANCELLED),
+    /// destroys the channel and waits — without blocking the calling thread — until the completion-queue thread
+    /// has drained and exited. Idempotent: a second call waits until the first has finished.
+    public func stop() async {
+        let first = await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+            let step = state.withLock { state -> Bool? in
+                if state.phase.beginStopping() {
+                    for call in state.calls.values { _ = grpc_call_cancel(call.raw, nil) }
+                    return true
+                }
+                if state.phase == .stopped { return false }
+                state.stopWaiters.append(c)
+                return nil
+            }
+            if let step { c.resume(returning: step) }
         }
-        guard wasOpen else { return }
+        guard first else { return }
         grpc_channel_destroy(channel.raw)
-        queue.shutdownAndJoin()
-        GRPCLibrary.release()
+        await queue.shutdownAndJoin()
+        finishStopping()
     }
 
-    deinit { close() }
+    /// Keeps the channel open until the calling task is cancelled, then ``stop()``s it and returns.
+    /// - Throws: ``LifecycleError`` when the channel is already stopping or stopped.
+    public func run() async throws {
+        let phase = self.phase
+        guard phase == .running else { throw LifecycleError(component: "grpc channel \(target)", from: phase, to: .running) }
+        await waitUntilCancelled()
+        await stop()
+    }
+
+    /// Closes the channel and joins its completion-queue thread, blocking the calling thread. Idempotent.
+    ///
+    /// For synchronous code only; tasks use ``stop()``. Blocks until every call started on the channel has
+    /// completed, so cancel or await in-flight calls first.
+    public func close() {
+        let first = state.withLock { $0.phase.beginStopping() }
+        guard first else { return }
+        grpc_channel_destroy(channel.raw)
+        queue.shutdownAndJoinBlocking()
+        finishStopping()
+    }
+
+    private func finishStopping() {
+        GRPCLibrary.release()
+        let waiters = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
+            try? state.phase.transition(to: .stopped, component: "grpc channel")
+            defer { state.stopWaiters = [] }
+            return state.stopWaiters
+        }
+        for w in waiters { w.resume(returning: false) }
+    }
+
+    deinit {
+        // Never blocks: the queue thread is joined on a joiner thread, which then releases gRPC.
+        if state.withLock({ $0.phase.beginStopping() }) {
+            grpc_channel_destroy(channel.raw)
+            queue.shutdownInBackground { GRPCLibrary.release() }
+        }
+    }
 
     private func registeredCall(_ method: String) -> RegisteredCall? {
         state.withLock { state in
-            guard !state.closed else { return nil }
+            guard state.phase == .running else { return nil }
             if let existing = state.handles[method] { return existing }
             let handle = RegisteredCall(handle: grpc_channel_register_call(channel.raw, method, nil, nil))
             state.handles[method] = handle

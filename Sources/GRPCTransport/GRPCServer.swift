@@ -5,10 +5,14 @@ import Synchronization
 /// A unary gRPC server on a Unix socket, routing by full method path.
 ///
 /// Created listening. Unknown methods get UNIMPLEMENTED; each accepted call runs its handler in its own task.
-/// ``shutdown(gracePeriod:)`` must be called exactly once before the last reference goes: it stops accepting,
-/// lets in-flight calls finish for the grace period, then cancels the rest, waits for every handler task to
-/// return, and releases all gRPC resources.
-public final class GRPCServer: Sendable {
+/// Stop it before the last reference goes, either as a service — ``run(gracePeriod:)`` returns after the calling
+/// task is cancelled and the server has stopped — or with ``shutdown(gracePeriod:)``: it stops accepting, lets
+/// in-flight calls finish for the grace period, then cancels the rest, waits for every handler task to return,
+/// and releases all gRPC resources, joining the completion-queue thread without blocking a task.
+///
+/// Lifecycle: running (from init) → stopping → stopped, kept as a ``LifecyclePhase``; ``run(gracePeriod:)`` on
+/// a server that is stopping or stopped throws ``LifecycleError``.
+public final class GRPCServer: Sendable, FerryService {
     /// The normalised address, `unix:///path`.
     public let address: String
     let core: ServerCore
@@ -42,7 +46,7 @@ public final class GRPCServer: Sendable {
         grpc_server_credentials_release(creds)
         guard bound != 0 else {
             grpc_server_destroy(server)
-            queue.shutdownAndJoin()
+            queue.shutdownAndJoinBlocking()  // init is synchronous; the thread has nothing to drain
             GRPCLibrary.release()
             throw GRPCTransportError(
                 .bindFailed, "cannot listen (does the directory exist and is it writable?)", address: normalized)
@@ -61,12 +65,31 @@ public final class GRPCServer: Sendable {
     /// Number of calls accepted and not yet finished (handler returned and status sent).
     public var inFlightCalls: Int { core.inFlight }
 
+    /// Where the server is in its life.
+    public var phase: LifecyclePhase { core.phase }
+
     /// Graceful shutdown: stop accepting new calls, let in-flight calls finish for `gracePeriod`, then cancel
     /// those still running (their handler tasks see cancellation) and wait for every handler to return.
-    /// Afterwards the socket file is gone and all gRPC resources are released. Call once.
+    /// Afterwards the socket file is gone and all gRPC resources are released. Idempotent: a second call waits
+    /// until the first has finished.
     public func shutdown(gracePeriod: Duration = .seconds(5)) async {
         await core.shutdown(gracePeriod: gracePeriod)
     }
+
+    /// Serves until the calling task is cancelled, then shuts down with `gracePeriod` and returns once the
+    /// server has stopped (threads joined, socket removed).
+    /// - Throws: ``LifecycleError`` when the server is already stopping or stopped.
+    public func run(gracePeriod: Duration) async throws {
+        let phase = core.phase
+        guard phase == .running else {
+            throw LifecycleError(component: "grpc server \(address)", from: phase, to: .running)
+        }
+        await waitUntilCancelled()
+        await core.shutdown(gracePeriod: gracePeriod)
+    }
+
+    /// ``run(gracePeriod:)`` with a 5 s grace period.
+    public func run() async throws { try await run(gracePeriod: .seconds(5)) }
 }
 
 /// The state shared by the server and its calls.
@@ -82,9 +105,11 @@ final class ServerCore: @unchecked Sendable {
 
     private struct State {
         var inFlight = 0
-        var shuttingDown = false
-        var finished = false
+        /// Running from init; stopping once shutdown began; stopped when every resource is released.
+        var phase = LifecyclePhase.running
         var drainWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Later callers of shutdown, resumed (with false) once the server has stopped.
+        var stopWaiters: [CheckedContinuation<Bool, Never>] = []
     }
 
     init(server: SendablePointer, queue: CompletionQueue, handlerExecutor: (any TaskExecutor)?, logger: Logger) {
@@ -95,10 +120,11 @@ final class ServerCore: @unchecked Sendable {
     }
 
     var inFlight: Int { state.withLock { $0.inFlight } }
+    var phase: LifecyclePhase { state.withLock { $0.phase } }
 
     /// Posts one request for a call to `method`. Called at start and on every accepted call (queue thread).
     func accept(_ method: ServerMethod) {
-        guard !state.withLock({ $0.shuttingDown }) else { return }
+        guard state.withLock({ $0.phase == .running }) else { return }
         let call = ServerCall(core: self, method: method)
         let tag = CompletionTag.make { success in
             if success {
@@ -127,7 +153,7 @@ final class ServerCore: @unchecked Sendable {
     func callFinished() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.inFlight -= 1
-            guard state.inFlight == 0, state.shuttingDown else { return [] }
+            guard state.inFlight == 0, state.phase != .running else { return [] }
             defer { state.drainWaiters = [] }
             return state.drainWaiters
         }
@@ -135,9 +161,20 @@ final class ServerCore: @unchecked Sendable {
     }
 
     func shutdown(gracePeriod: Duration) async {
-        let first = state.withLock { state -> Bool in
-            defer { state.shuttingDown = true }
-            return !state.shuttingDown
+        // The first caller stops the server; later callers wait until it has stopped.
+        let first = await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+            enum Step { case first, stopped, wait }
+            let step = state.withLock { state -> Step in
+                if state.phase.beginStopping() { return .first }
+                if state.phase == .stopped { return .stopped }
+                state.stopWaiters.append(c)
+                return .wait
+            }
+            switch step {
+            case .first: c.resume(returning: true)
+            case .stopped: c.resume(returning: false)
+            case .wait: break
+            }
         }
         guard first else { return }
         // 1. Stop accepting; the tag fires once no call is being serviced any more.
@@ -163,9 +200,14 @@ final class ServerCore: @unchecked Sendable {
         }
         // 4. Release gRPC: the server, then the queue (its thread delivers any leftover accept tags), then grpc.
         grpc_server_destroy(server.raw)
-        queue.shutdownAndJoin()
-        state.withLock { $0.finished = true }
+        await queue.shutdownAndJoin()
         GRPCLibrary.release()
+        let waiters = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
+            try? state.phase.transition(to: .stopped, component: "grpc server")
+            defer { state.stopWaiters = [] }
+            return state.stopWaiters
+        }
+        for w in waiters { w.resume(returning: false) }
         logger.debug("grpc server stopped")
     }
 }

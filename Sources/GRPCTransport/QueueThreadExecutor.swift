@@ -13,7 +13,7 @@ internal import Darwin
 /// there until its first real suspension; whatever resumes it later resumes it on the pool, as usual.
 ///
 /// The price is that a handler's synchronous prefix holds up the queue's other completions, so servers that run
-/// long computations before their first `await` should opt out (``ServerConfiguration/startsHandlersOnQueueThread``).
+/// long computations before their first `await` must not opt in (``ServerConfiguration/startsHandlersOnQueueThread``).
 ///
 /// A job enqueued while an inline job is already running on the queue thread goes to the pool (no nesting).
 final class QueueThreadExecutor: TaskExecutor {

@@ -31,9 +31,9 @@ public struct ServerConfiguration: Sendable {
     /// (calls beyond it wait inside gRPC core until a request is re-posted, which happens on every accept).
     public var pendingAccepts: Int
     /// Start each handler on the completion-queue thread, where it runs until its first suspension, instead of
-    /// waking a cooperative-pool thread for it, which saves one thread wake-up per call. Turn it off when
-    /// handlers compute for long before they first `await`: that computation holds up every other call's
-    /// completions meanwhile.
+    /// waking a cooperative-pool thread for it, which saves one thread wake-up per call. Off by default: a handler
+    /// that computes (or blocks) before its first `await` would hold up every other call's completions meanwhile.
+    /// Turn it on only for handlers known to return or suspend at once (the round-trip benchmark does).
     public var startsHandlersOnQueueThread: Bool
     /// How long the completion-queue thread keeps polling, yielding the CPU between polls, after each
     /// completion before it sleeps; see ``ChannelConfiguration/busyPoll``. Zero turns busy polling off.
@@ -41,7 +41,7 @@ public struct ServerConfiguration: Sendable {
 
     public init(
         address: String, maxReceiveMessageBytes: Int = 4 * 1024 * 1024, maxSendMessageBytes: Int? = nil,
-        pendingAccepts: Int = 4, startsHandlersOnQueueThread: Bool = true, busyPoll: Duration = .microseconds(200)
+        pendingAccepts: Int = 4, startsHandlersOnQueueThread: Bool = false, busyPoll: Duration = .microseconds(200)
     ) {
         self.address = address
         self.maxReceiveMessageBytes = maxReceiveMessageBytes

@@ -18,6 +18,8 @@ enum ExitCodes {
     /// The operation completed partially (some files failed); details were printed. `restore` uses it when
     /// paths failed for local reasons only (refused names, a file or symlink in the way, permissions).
     static let partial: Int32 = 7
+    /// `populate`: the volume is smaller than the snapshot's files (checked before anything is written).
+    static let volumeTooSmall: Int32 = 8
 
     static let help = """
         EXIT CODES:
@@ -29,5 +31,6 @@ enum ExitCodes {
           5  damaged data (corrupt or missing blob or content; restore/verify list the files and packs)
           6  remote peer unavailable or failed (CSI driver, API server, S3)
           7  partial success (some items failed for local reasons; see the list printed)
+          8  populate: the volume is too small for the snapshot
         """
 }

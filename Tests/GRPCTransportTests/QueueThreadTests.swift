@@ -20,8 +20,10 @@ struct QueueThreadTests {
         }
     ]
 
-    @Test func handlersStartOnTheQueueThreadAndResumeOnThePool() async throws {
-        try await withServer(handlers: Self.whereHandlers) { _, channel async throws in
+    @Test func handlersStartOnTheQueueThreadWhenOptedInAndResumeOnThePool() async throws {
+        try await withServer(
+            handlers: Self.whereHandlers, server: { $0.startsHandlersOnQueueThread = true }
+        ) { _, channel async throws in
             let answer = String(decoding: try await channel.unary(method: "/t.S/Where", request: []), as: UTF8.self)
             let threads = answer.split(separator: "|").map(String.init)
             #expect(threads.first == "ferry-grpc-srv")
@@ -29,10 +31,8 @@ struct QueueThreadTests {
         }
     }
 
-    @Test func handlersCanBeKeptOffTheQueueThread() async throws {
-        try await withServer(
-            handlers: Self.whereHandlers, server: { $0.startsHandlersOnQueueThread = false }
-        ) { _, channel async throws in
+    @Test func handlersStayOffTheQueueThreadByDefault() async throws {
+        try await withServer(handlers: Self.whereHandlers) { _, channel async throws in
             let answer = String(decoding: try await channel.unary(method: "/t.S/Where", request: []), as: UTF8.self)
             #expect(!answer.contains("ferry-grpc-srv"))
         }

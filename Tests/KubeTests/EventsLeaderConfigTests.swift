@@ -125,7 +125,7 @@ struct KubeConfigTests {
         #expect(config.namespace == "team-a")
         let client = try KubeClient(config: config, logger: Logger(label: "t"))
         let version = try await client.serverVersion()
-        #expect(version["gitVersion"]?.string?.hasPrefix("v1.31") == true)
+        #expect(version["gitVersion"]?.string?.hasPrefix("v1.36") == true)
         // KUBECONFIG is honoured when no path is given.
         let viaEnv = try KubeConfig.fromKubeconfig(environment: ["KUBECONFIG": "/nonexistent:\(path)"])
         #expect(viaEnv.server == server.baseURL)

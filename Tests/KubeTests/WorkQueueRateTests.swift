@@ -1,4 +1,5 @@
 import Kube
+import Logging
 import Testing
 
 /// Work-queue rates and backoffs from configuration never trap.
@@ -19,5 +20,46 @@ struct WorkQueueRateTests {
         for _ in 0..<70 { await q.addRateLimited("k") }
         #expect(await q.retries("k") == 70)
         await q.shutDown()
+    }
+}
+
+/// Cancellation reaches every wait of the work queue and the informer.
+@Suite(.timeLimit(.minutes(1)))
+struct QueueAndInformerCancellationTests {
+    @Test func aCancelledGetReturnsNilAndTakesNoKey() async {
+        let q = WorkQueue<String>()
+        let waiter = Task { await q.get() }
+        try? await Task.sleep(for: .milliseconds(20))
+        waiter.cancel()
+        #expect(await waiter.value == nil)  // hung forever before
+        await q.add("k")
+        #expect(await q.get() == "k")
+        await q.shutDown()
+    }
+
+    @Test func runShutsTheQueueDownWhenCancelled() async {
+        let q = WorkQueue<String>()
+        let service = Task { await q.run() }
+        let worker = Task { await q.get() }
+        try? await Task.sleep(for: .milliseconds(20))
+        service.cancel()
+        await service.value
+        #expect(await worker.value == nil)
+        #expect(await q.isShutDown)
+    }
+
+    @Test func waitForSyncEndsOnCancellationAndOnTheFirstList() async throws {
+        let f = try Fixture()
+        let informer = Informer<PersistentVolumeClaim>(client: f.client, namespace: "default", logger: .init(label: "i"))
+        let cancelledWait = Task { await informer.waitForSync() }
+        try await Task.sleep(for: .milliseconds(20))
+        cancelledWait.cancel()
+        #expect(await cancelledWait.value == false)
+        let syncedWait = Task { await informer.waitForSync() }
+        let running = Task { await informer.run() }
+        #expect(await syncedWait.value == true)
+        running.cancel()
+        await running.value
+        await f.client.stop()
     }
 }

@@ -4,8 +4,9 @@ public import Logging
 /// Serves Swift implementations of the CSI services on a Unix socket through ``GRPCServer``.
 ///
 /// Services not given answer UNIMPLEMENTED, as do unknown methods. A request that does not decode answers
-/// INVALID_ARGUMENT and the server keeps serving. Call ``shutdown(gracePeriod:)`` exactly once.
-public final class CSIServer: Sendable {
+/// INVALID_ARGUMENT and the server keeps serving. Run it as a service (``run(gracePeriod:)`` returns after the
+/// calling task is cancelled and the server stopped) or call ``shutdown(gracePeriod:)``.
+public final class CSIServer: Sendable, FerryService {
     public let transport: GRPCServer
 
     /// Binds and starts serving.
@@ -27,6 +28,12 @@ public final class CSIServer: Sendable {
     public func shutdown(gracePeriod: Duration = .seconds(5)) async {
         await transport.shutdown(gracePeriod: gracePeriod)
     }
+
+    /// Serves until the calling task is cancelled, then shuts down; see ``GRPCServer/run(gracePeriod:)``.
+    public func run(gracePeriod: Duration) async throws { try await transport.run(gracePeriod: gracePeriod) }
+
+    /// ``run(gracePeriod:)`` with a 5 s grace period.
+    public func run() async throws { try await transport.run() }
 }
 
 /// Wraps a typed method as a transport handler: decode (INVALID_ARGUMENT on failure), call, encode.

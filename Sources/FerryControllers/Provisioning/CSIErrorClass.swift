@@ -1,7 +1,8 @@
 public import GRPCTransport
+import CSI
 
 /// What a failed CSI call means for the operation, as external-provisioner's `checkError` decides
-/// (kubernetes.md §1.7). Written here until the shared retry classification lands (issue 17 item 7).
+/// (kubernetes.md §1.7), on top of the shared `CSIOperationState`.
 public enum CSIErrorClass: Sendable, Hashable {
     /// The driver may still be working on it (CANCELLED, DEADLINE_EXCEEDED, UNAVAILABLE, ABORTED): repeat the same
     /// request; never treat the volume as absent.
@@ -13,12 +14,18 @@ public enum CSIErrorClass: Sendable, Hashable {
     /// RESOURCE_EXHAUSTED with topology and a selected node: let the scheduler choose another node.
     case reschedule
 
+    /// Delegates to the shared ``CSIOperationState`` (external-provisioner's `checkError`) and adds the
+    /// infeasible case.
     public static func classify(_ code: RPCStatusCode, topologyInUse: Bool = false, nodeSelected: Bool = false) -> CSIErrorClass {
-        switch code {
-        case .cancelled, .deadlineExceeded, .unavailable, .aborted: .inProgress
-        case .resourceExhausted: topologyInUse && nodeSelected ? .reschedule : .final
-        case .invalidArgument: .infeasible
-        default: .final
+        classify(RPCError(code, ""), topologyInUse: topologyInUse, nodeSelected: nodeSelected)
+    }
+
+    public static func classify(_ error: any Error, topologyInUse: Bool = false, nodeSelected: Bool = false) -> CSIErrorClass {
+        if CSIOperationState.isInfeasible(error) { return .infeasible }
+        switch CSIOperationState(of: error, mayReschedule: topologyInUse && nodeSelected) {
+        case .final: return .final
+        case .mayBeInProgress: return .inProgress
+        case .reschedule: return .reschedule
         }
     }
 

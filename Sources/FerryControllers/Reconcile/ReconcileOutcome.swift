@@ -1,3 +1,4 @@
+import Logging
 /// What one reconcile of a key ended with; the runtime turns it into queue actions (STYLE.md §3b).
 public enum ReconcileOutcome: Sendable, Hashable {
     /// Nothing left to do: forget the key's backoff.

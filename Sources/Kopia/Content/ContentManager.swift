@@ -108,8 +108,11 @@ public final class ContentManager: ContentReading, Sendable {
                                  blobID: info.packBlobID, contentID: id.description)
             }
             do {
-                // The stored bytes start with the header; it must match the index entry (§5.2).
-                plain = try Compression.decompress(plain, verifying: algorithm)
+                // The stored bytes start with the header; it must match the index entry (§5.2). The index says
+                // how long the plaintext is (Kopia records the length before compression), so a stream that
+                // expands beyond it is damaged or hostile: stop there instead of at a blanket 1 GiB.
+                plain = try Compression.decompress(plain, verifying: algorithm,
+                                                   maxOutputSize: Int(info.originalLength))
             } catch let error as KopiaError where error.code == .unknownAlgorithm || error.code == .unsupportedFormat {
                 throw error.adding(blobID: info.packBlobID, contentID: id.description)
             } catch {

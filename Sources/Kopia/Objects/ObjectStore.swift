@@ -43,17 +43,18 @@ public struct ObjectStore: Sendable {
     }
 
     /// The plaintext of a leaf content, decompressed when the object ID says `Z`.
-    func decodedContent(_ id: ContentID, compressed: Bool) async throws -> [UInt8] {
+    func decodedContent(_ id: ContentID, compressed: Bool, expectedLength: Int64? = nil) async throws -> [UInt8] {
         let bytes = try await contents.content(id)
         guard compressed else { return bytes }
-        return try ObjectDecompression.decompress(bytes, contentID: id)
+        return try ObjectDecompression.decompress(bytes, contentID: id, expectedLength: expectedLength)
     }
 
     /// Reads one chunk and checks that it decodes to exactly the length its list entry states.
     func readChunk(_ chunk: ObjectChunk, objectID: ObjectID) async throws -> [UInt8] {
         let bytes: [UInt8]
         do {
-            bytes = try await decodedContent(chunk.contentID, compressed: chunk.isCompressed)
+            bytes = try await decodedContent(chunk.contentID, compressed: chunk.isCompressed,
+                                             expectedLength: chunk.length)
         } catch let error as KopiaError {
             throw error.adding(contentID: chunk.contentID.description, objectID: objectID.description)
         }

@@ -1,3 +1,4 @@
+public import CurlHTTP
 public import Foundation
 public import Logging
 
@@ -50,9 +51,11 @@ public struct KopiaRepository: Sendable {
     public static func open(
         location: RepositoryLocation, password: String, logger: Logger,
         environment: [String: String],
-        s3Overrides: S3Configuration.Overrides = S3Configuration.Overrides()
+        s3Overrides: S3Configuration.Overrides = S3Configuration.Overrides(),
+        httpClient: HTTPClient
     ) async throws -> KopiaRepository {
-        let storage = try location.makeStorage(environment: environment, s3Overrides: s3Overrides, logger: logger)
+        let storage = try location.makeStorage(environment: environment, s3Overrides: s3Overrides,
+                                               httpClient: httpClient, logger: logger)
         return try await open(storage: storage, password: password, logger: logger)
     }
 

@@ -1,3 +1,4 @@
+public import CurlHTTP
 public import Foundation
 public import Logging
 
@@ -55,11 +56,14 @@ public enum RepositoryLocation: Sendable, Hashable, CustomStringConvertible {
     ///     `AWS_SESSION_TOKEN`, `AWS_REGION`, `AWS_S3_ENDPOINT`, `AWS_CA_BUNDLE`); ignored for filesystems. Only
     ///     these values are read — never the process environment (the controller passes a Secret's keys).
     ///   - s3Overrides: the `--s3-…` flags, which win over the environment.
+    ///   - httpClient: the process's shared HTTP client (S3 requests go through it; the storage never shuts it
+    ///     down); unused for filesystems.
     ///   - logger: the caller's logger (the storage logs retries and region hints through it).
     /// - Throws: `KopiaError` `.notARepository` (no such directory), `.invalidArgument` for incomplete S3 settings.
     public func makeStorage(
         environment: [String: String],
         s3Overrides: S3Configuration.Overrides = S3Configuration.Overrides(),
+        httpClient: HTTPClient,
         logger: Logger
     ) throws -> any BlobStorage {
         switch self {
@@ -67,7 +71,7 @@ public enum RepositoryLocation: Sendable, Hashable, CustomStringConvertible {
             return try FilesystemStorage(root: path)
         case .s3(let bucket, let prefix):
             return try S3Storage(bucket: bucket, prefix: prefix, environment: environment, overrides: s3Overrides,
-                                 logger: logger)
+                                 httpClient: httpClient, logger: logger)
         }
     }
 }

@@ -14,8 +14,8 @@ import Synchronization
 ///
 /// A failed range read or a content that fails to decode reaches `deliver` as `.failure` for that content's
 /// targets (the error names the pack and content); other contents go on. `shouldStop` is checked before each
-/// unit (fail-fast); cancelling the calling task stops the workers the same way. Returns when every unit was
-/// delivered or skipped.
+/// unit (fail-fast); cancelling the calling task stops the workers the same way and cancels the asynchronous
+/// reads they are waiting for (an S3 GET in flight aborts at once). Returns when every unit was delivered or skipped.
 struct PackReader: Sendable {
     let source: any RestoreContentSource
     let parallelism: Int
@@ -29,15 +29,17 @@ struct PackReader: Sendable {
         let workers = max(1, min(parallelism, units.count))
         let segments = Segments(count: units.count, parts: workers)
         let cancelled = StopFlag()
+        let fetches = FetchTasks()
         await withTaskCancellationHandler {
             await WorkerThreads.run(count: workers) { worker in
                 while !shouldStop() && !cancelled.isSet {
                     guard let i = segments.take(preferring: worker) else { return }
-                    process(units[i], deliver: deliver)
+                    process(units[i], fetches: fetches, deliver: deliver)
                 }
             }
         } onCancel: {
             cancelled.set()
+            fetches.cancelAll()
         }
         // Units nobody took (stopped early) still owe their targets an answer.
         let stopped = KopiaError(.cancelled, "the restore stopped before this content was read")
@@ -47,12 +49,12 @@ struct PackReader: Sendable {
     }
 
     /// Reads and delivers one unit; runs on a worker thread.
-    private func process(_ unit: ReadSchedule.Unit, deliver: Deliver) {
+    private func process(_ unit: ReadSchedule.Unit, fetches: FetchTasks, deliver: Deliver) {
         let taken = budget.acquireBlocking(unit.memoryCost)
         defer { budget.release(taken) }
         let raw: PackRange
         do {
-            raw = try fetch(unit)
+            raw = try fetch(unit, fetches: fetches)
         } catch {
             let e = KopiaError.wrap(error).adding(blobID: unit.pack)
             for content in unit.contents {
@@ -72,7 +74,7 @@ struct PackReader: Sendable {
     }
 
     /// The unit's bytes: directly when the source can read without suspending, else by awaiting it.
-    private func fetch(_ unit: ReadSchedule.Unit) throws -> PackRange {
+    private func fetch(_ unit: ReadSchedule.Unit, fetches: FetchTasks) throws -> PackRange {
         let first = unit.contents.first?.info.contentID
         if let range = try source.fetchBlocking(pack: unit.pack, offset: unit.offset, length: unit.length,
                                                  firstContent: first) {
@@ -81,8 +83,11 @@ struct PackReader: Sendable {
         let box = ResultBox()
         let done = DispatchSemaphore(value: 0)
         let source = self.source
-        Task {
+        // An unstructured task (this is a worker thread, not a task), registered so that cancelling the restore
+        // cancels it; the worker waits on its own thread, never on the cooperative pool.
+        let task = Task {
             do {
+                try Task.checkCancellation()
                 box.result = .success(try await source.fetch(pack: unit.pack, offset: unit.offset, length: unit.length,
                                                              firstContent: first))
             } catch {
@@ -90,7 +95,9 @@ struct PackReader: Sendable {
             }
             done.signal()
         }
+        let id = fetches.register(task)
         done.wait()
+        fetches.unregister(id)
         guard let result = box.result else { throw KopiaError(.cancelled, "the pack read did not finish") }
         return try result.get()
     }
@@ -99,6 +106,33 @@ struct PackReader: Sendable {
     private final class ResultBox: @unchecked Sendable {
         // @unchecked: written once by the task before `signal()`, read by the worker after `wait()`.
         var result: Result<PackRange, any Error>?
+    }
+
+    /// The asynchronous reads workers wait for; all cancelled (and later ones cancelled at birth) once the
+    /// calling task is cancelled.
+    private final class FetchTasks: Sendable {
+        private let state = Mutex<(cancelled: Bool, next: Int, tasks: [Int: Task<Void, Never>])>((false, 0, [:]))
+
+        func register(_ task: Task<Void, Never>) -> Int {
+            let (id, cancelled) = state.withLock { s -> (Int, Bool) in
+                s.next += 1
+                if !s.cancelled { s.tasks[s.next] = task }
+                return (s.next, s.cancelled)
+            }
+            if cancelled { task.cancel() }
+            return id
+        }
+
+        func unregister(_ id: Int) { state.withLock { _ = $0.tasks.removeValue(forKey: id) } }
+
+        func cancelAll() {
+            let tasks = state.withLock { s -> [Task<Void, Never>] in
+                s.cancelled = true
+                defer { s.tasks = [:] }
+                return Array(s.tasks.values)
+            }
+            for t in tasks { t.cancel() }
+        }
     }
 
     /// Set once when the calling task is cancelled.

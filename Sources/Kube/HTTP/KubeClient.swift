@@ -25,6 +25,10 @@ public final class KubeClient: Sendable {
         }
     }
 
+    /// Stops the client's HTTP transport and waits until its thread has finished; requests in flight fail with a
+    /// `.transport` error (`.shutdown`). Idempotent. See `HTTPClient.stop()`.
+    public func stop() async { await http.stop() }
+
     // MARK: Transport
 
     struct Target {

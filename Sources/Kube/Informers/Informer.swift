@@ -15,7 +15,7 @@ public enum InformerEvent<T: KubeResource>: Sendable {
 /// deletes for what changed meanwhile), other failures back off exponentially (capped). Handlers run one at a time,
 /// in event order, on the task that called ``run()``; reads of the cache are thread-safe and never block on it.
 /// Indexers and handlers must be added before ``run()``.
-public final class Informer<T: KubeResource>: Sendable {
+public final class Informer<T: KubeResource>: Sendable, FerryService {
     public typealias IndexFunction = @Sendable (T) -> [String]
     public typealias Handler = @Sendable (InformerEvent<T>) async -> Void
 

@@ -4,7 +4,7 @@
 /// after ``done(_:)``, so one key is never processed by two workers at once. ``addRateLimited(_:)`` waits the
 /// per-key exponential backoff (reset by ``forget(_:)``) and respects an overall token bucket; the wait is the
 /// larger of the two. ``get()`` suspends until a key is ready and returns nil after ``shutDown()`` once drained.
-public actor WorkQueue<Key: Hashable & Sendable> {
+public actor WorkQueue<Key: Hashable & Sendable>: FerryService {
     public struct RateLimit: Sendable {
         public var baseDelay: Duration
         public var maxDelay: Duration

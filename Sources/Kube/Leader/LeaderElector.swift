@@ -123,8 +123,18 @@ public struct LeaderElector: Sendable {
         logger.info("leadership released", metadata: ["kube.lease": "\(config.leaseName)"])
     }
 
-    /// Campaigns, then runs `work` while leading. See the type's contract.
+    /// Campaigns, then runs `work` while leading. See the type's contract. Returns normally when the calling task
+    /// is cancelled (graceful shutdown; the lease is released if held) or when `work` returns.
+    /// - Throws: `.leaderElection` when leadership is lost; whatever `work` throws (other than on cancellation).
     public func run(_ work: @escaping @Sendable () async throws -> Void) async throws {
+        do {
+            try await campaignAndLead(work)
+        } catch is CancellationError where Task.isCancelled {
+            return
+        }
+    }
+
+    private func campaignAndLead(_ work: @escaping @Sendable () async throws -> Void) async throws {
         let observer = Observer(time: clock.monotonicNow())
         while !(await tryAcquireOrRenew(observer)) {
             // throws CancellationError on shutdown

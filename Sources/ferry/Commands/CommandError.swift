@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Kopia
+import Synchronization
 
 /// A command-line problem found by a command itself (not by the argument parser).
 enum CommandError: Error, CustomStringConvertible {
@@ -49,8 +50,16 @@ enum CommandFailure {
         }
     }
 
+    /// The last message reported (`ferry populate` copies it into its report).
+    static var lastMessage: String? {
+        get { last.withLock { $0 } }
+        set { last.withLock { $0 = newValue } }
+    }
+    private static let last = Mutex<String?>(nil)
+
     private static func report(_ message: String, code: Int32) -> ExitCode {
         let line = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+        lastMessage = line
         FileHandle.standardError.write(Data("ferry: error: \(line)\n".utf8))
         return ExitCode(code)
     }

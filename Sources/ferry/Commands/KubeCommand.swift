@@ -1,4 +1,5 @@
 import ArgumentParser
+import FerryControllers
 import Foundation
 import Kube
 import Logging
@@ -19,21 +20,6 @@ struct KubeCheckCommand: AsyncParsableCommand {
     @Option(help: "Path to a kubeconfig file.") var kubeconfig: String?
     @Option(help: "Context of the kubeconfig to use (default: current-context).") var context: String?
     @Option(help: "Namespace for namespaced access checks (default: the configuration's).") var namespace: String?
-
-    /// (verb, group, resource, namespaced) that the controller needs (ARCHITECTURE.md §2.5).
-    static let needs: [(String, String, String, Bool)] = [
-        ("watch", "", "persistentvolumeclaims", false), ("update", "", "persistentvolumeclaims", false),
-        ("create", "", "persistentvolumes", false), ("update", "", "persistentvolumes", false),
-        ("watch", "storage.k8s.io", "storageclasses", false),
-        ("get", "snapshot.storage.k8s.io", "volumesnapshots", false),
-        ("get", "snapshot.storage.k8s.io", "volumesnapshotcontents", false),
-        ("watch", "gateway.networking.k8s.io", "referencegrants", false),
-        ("watch", "ferry.io", "kopiasnapshots", false), ("watch", "ferry.io", "datasourcelinks", false),
-        ("create", "", "pods", true), ("delete", "", "pods", true), ("create", "", "secrets", true),
-        ("create", "", "events", false), ("update", "coordination.k8s.io", "leases", true),
-    ]
-    static let crds = ["volumesnapshots.snapshot.storage.k8s.io", "volumesnapshotcontents.snapshot.storage.k8s.io",
-                       "referencegrants.gateway.networking.k8s.io", "kopiasnapshots.ferry.io", "datasourcelinks.ferry.io"]
 
     func run() async throws {
         let logger = Logger(label: "ferry.kube")
@@ -56,10 +42,11 @@ struct KubeCheckCommand: AsyncParsableCommand {
         }
         var missing = 0
         print("access (namespace \(ns) for namespaced checks):")
-        for (verb, group, resource, namespaced) in Self.needs {
-            let label = "  \(verb) \(group.isEmpty ? "core" : group)/\(resource)"
+        for need in RequiredAccess.controller {
+            let label = "  \(need.verb) \(need.group.isEmpty ? "core" : need.group)/\(need.resource)"
             do {
-                let answer = try await client.canI(verb, group: group, resource: resource, namespace: namespaced ? ns : nil)
+                let answer = try await client.canI(need.verb, group: need.group, resource: need.resource,
+                                                   namespace: need.namespaced ? ns : nil)
                 if !answer.allowed { missing += 1 }
                 print("\(label): \(answer.allowed ? "yes" : "NO")\(answer.reason.map { " (\($0))" } ?? "")")
             } catch {
@@ -68,7 +55,7 @@ struct KubeCheckCommand: AsyncParsableCommand {
             }
         }
         print("custom resource definitions:")
-        for name in Self.crds {
+        for (name, _) in RequiredAccess.crds {
             do {
                 _ = try await client.get(CustomResourceDefinition.self, name: name)
                 print("  \(name): installed")
@@ -80,6 +67,8 @@ struct KubeCheckCommand: AsyncParsableCommand {
                 print("  \(name): unknown (\(error.message))")
             }
         }
+        // Whether the API server keeps a namespaced dataSourceRef (dry run: nothing is stored).
+        print("cross-namespace data sources: \(await GateProbe.run(client: client, namespace: ns).line)")
         if missing > 0 {
             print("\(missing) check(s) failed")
             throw ExitCode(ExitCodes.unavailable)

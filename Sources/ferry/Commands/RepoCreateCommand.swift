@@ -56,6 +56,6 @@ extension RepositoryOptions {
     /// S3 bucket and prefix (with the `--s3-…` flags and `AWS_*` variables).
     func storage(logger: Logger = Logger(label: "ferry")) throws -> any BlobStorage {
         try location().makeStorage(environment: ProcessInfo.processInfo.environment, s3Overrides: s3.overrides,
-                                   logger: logger)
+                                   httpClient: try ProcessHTTPClient.shared(), logger: logger)
     }
 }

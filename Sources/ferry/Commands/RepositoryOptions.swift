@@ -51,6 +51,6 @@ struct RepositoryOptions: ParsableArguments {
         let password = try password()
         return try await KopiaRepository.open(location: location, password: password, logger: logger,
                                               environment: ProcessInfo.processInfo.environment,
-                                              s3Overrides: s3.overrides)
+                                              s3Overrides: s3.overrides, httpClient: try ProcessHTTPClient.shared())
     }
 }

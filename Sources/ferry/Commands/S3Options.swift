@@ -28,7 +28,7 @@ struct S3Options: ParsableArguments {
             help: ArgumentHelp("S3 requests in flight at once (default 16).", valueName: "N"))
     var maxRequests: Int?
 
-    /// The overrides to hand to `S3Configuration.resolve` / `S3Storage(bucket:prefix:environment:overrides:logger:)`.
+    /// The overrides to hand to `S3Configuration.resolve` / `S3Storage(bucket:prefix:environment:overrides:httpClient:logger:)`.
     var overrides: S3Configuration.Overrides {
         S3Configuration.Overrides(endpoint: endpoint, region: region, caFile: caFile, pathStyle: pathStyle,
                                   maxConcurrentRequests: maxRequests)

@@ -34,7 +34,8 @@ struct InjectedEnvironmentTests {
         let location = try RepositoryLocation(parsing: "s3://tenant/app")
         await #expect { _ = try await KopiaRepository.open(location: location, password: "pw",
                                                             logger: Logger(label: "test"),
-                                                            environment: environment(proxy.endpoint)) } throws: {
+                                                            environment: environment(proxy.endpoint),
+                                                            httpClient: try SharedTestHTTPClient.client()) } throws: {
             ($0 as? KopiaError)?.code == .notARepository
         }
         return seen.withLock { $0 }

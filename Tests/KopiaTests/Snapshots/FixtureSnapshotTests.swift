@@ -78,8 +78,9 @@ struct FixtureSnapshotTests {
     @Test func s3LocationsParseAndNeedCompleteCredentials() throws {
         let location = try RepositoryLocation(parsing: "s3://bucket//volsync/app")
         #expect(location == .s3(bucket: "bucket", prefix: "volsync/app/"))
-        #expect(try location.makeStorage(environment: [:], logger: Logger(label: "test")).displayName.hasPrefix("s3://bucket/volsync/app"))
-        #expect { _ = try location.makeStorage(environment: ["AWS_ACCESS_KEY_ID": "AKIDONLY"], logger: Logger(label: "test")) } throws: {
+        #expect(try location.makeStorage(environment: [:], httpClient: try SharedTestHTTPClient.client(), logger: Logger(label: "test")).displayName.hasPrefix("s3://bucket/volsync/app"))
+        #expect { _ = try location.makeStorage(environment: ["AWS_ACCESS_KEY_ID": "AKIDONLY"],
+                                            httpClient: try SharedTestHTTPClient.client(), logger: Logger(label: "test")) } throws: {
             ($0 as? KopiaError)?.code == .invalidArgument
         }
         #expect { _ = try RepositoryLocation(parsing: "azure://c/p") } throws: {

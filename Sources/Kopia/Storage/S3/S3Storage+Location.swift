@@ -1,3 +1,4 @@
+public import CurlHTTP
 public import Logging
 
 extension S3Storage {
@@ -10,9 +11,9 @@ extension S3Storage {
     ///   unreadable CA file.
     public convenience init(bucket: String, prefix: String, environment: [String: String],
                             overrides: S3Configuration.Overrides = S3Configuration.Overrides(),
-                            logger: Logger) throws(KopiaError) {
+                            httpClient: HTTPClient, logger: Logger) throws(KopiaError) {
         let configuration = try S3Configuration.resolve(location: S3Location(bucket: bucket, prefix: prefix),
                                                         environment: environment, overrides: overrides)
-        try self.init(configuration: configuration, logger: logger)
+        try self.init(configuration: configuration, httpClient: httpClient, logger: logger)
     }
 }

@@ -1,6 +1,6 @@
+public import CurlHTTP
 public import Foundation
 public import Logging
-internal import CurlHTTP
 import Synchronization
 
 /// Kopia blobs in an S3 bucket over libcurl (kopia-format.md §1.3): object key = prefix + blob ID, no sharding,
@@ -9,8 +9,12 @@ import Synchronization
 /// Contract (BlobStorage, plus):
 /// - **Requests.** Ranged GET for reads, HEAD for metadata, ListObjectsV2 with continuation tokens for listings,
 ///   single PUT with `Content-MD5` for writes, DELETE; all signed with SigV4 (`x-amz-content-sha256` = payload hash).
-/// - **Concurrency.** Any number of calls from any tasks; at most `maxConcurrentRequests` requests are in flight,
-///   over one libcurl multi handle that reuses connections.
+/// - **Concurrency.** Any number of calls from any tasks; at most `maxConcurrentRequests` requests of this storage
+///   are in flight (a per-storage limit, whoever else shares the client), over the injected `HTTPClient`, whose
+///   one libcurl thread and connection cache serve every repository of the process. The storage never shuts the
+///   client down; its owner (the CLI command, the controller) does.
+/// - **TLS.** The configuration's CA file travels with each request, so storages with different CAs share one
+///   client safely.
 /// - **Retries.** Transport failures that may pass (timeouts, resets, refused), 500/502/503/504, 429 and `SlowDown`
 ///   are retried with jittered exponential backoff (`S3RetryPolicy`); other 4xx are not. A wrong-region answer that
 ///   names the bucket's region is followed once, and that region is then used for every later request.
@@ -26,17 +30,30 @@ public final class S3Storage: BlobStorage {
     private let logger: Logger
     private let region: Mutex<String>
     private let now: @Sendable () -> Int64
+    private let tls: TLSOptions
 
     public var displayName: String { configuration.location.description }
+
+    /// Cap of the bodies of listings, HEAD, PUT and DELETE answers (a 1000-key listing page is ~300 KB); blob
+    /// reads use the client's cap.
+    static let maximumControlResponseBytes = 16 << 20
 
     /// The signing region in use (the configured one, or the one a wrong-region answer named).
     public var currentRegion: String { region.withLock { $0 } }
 
-    /// Creates the storage and its HTTP client. No request is made.
+    /// A client configuration suited to S3 storages that share it: no per-host connection cap (each storage
+    /// bounds its own requests), a connection cache for many endpoints.
+    public static let sharedClientConfiguration = HTTPClientConfiguration(
+        connectTimeout: .seconds(10), defaultTimeout: nil, maxConnectionsPerHost: 0, maxCachedConnections: 64,
+        userAgent: "ferry-s3")
+
+    /// Creates the storage over a shared HTTP client. No request is made.
     /// - Parameters:
+    ///   - httpClient: the transport, owned by the caller and shared by every storage of the process; its TLS
+    ///     settings are not used (each request carries this configuration's CA).
     ///   - now: seconds since the Unix epoch for `x-amz-date` (injected for tests).
-    /// - Throws: `KopiaError.invalidArgument` if the CA file does not exist; `.storageFailure` if libcurl cannot start.
-    public init(configuration: S3Configuration, logger: Logger,
+    /// - Throws: `KopiaError.invalidArgument` if the CA file does not exist.
+    public init(configuration: S3Configuration, httpClient: HTTPClient, logger: Logger,
                 now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) throws(KopiaError) {
         if let ca = configuration.caFile, !FileManager.default.isReadableFile(atPath: ca) {
             throw KopiaError(.invalidArgument, "S3 CA bundle \(ca) does not exist or is not readable", path: ca)
@@ -48,19 +65,9 @@ public final class S3Storage: BlobStorage {
         self.builder = S3RequestBuilder(endpoint: configuration.endpoint, bucket: configuration.location.bucket,
                                         addressingStyle: configuration.addressingStyle)
         self.limiter = S3RequestLimiter(limit: configuration.maxConcurrentRequests)
-        let http = HTTPClientConfiguration(
-            tls: TLSOptions(certificateAuthority: configuration.caFile.map { .file($0) }),
-            connectTimeout: .seconds(10), defaultTimeout: configuration.requestTimeout,
-            maxConnectionsPerHost: configuration.maxConcurrentRequests,
-            maxCachedConnections: max(16, configuration.maxConcurrentRequests * 2), userAgent: "ferry-s3")
-        do {
-            self.client = try HTTPClient(configuration: http, logger: logger)
-        } catch {
-            throw KopiaError(.storageFailure, "cannot start the HTTP client for \(configuration.location)", cause: error)
-        }
+        self.tls = TLSOptions(certificateAuthority: configuration.caFile.map { .file($0) })
+        self.client = httpClient
     }
-
-    deinit { client.shutdown() }
 
     private func key(_ id: String) -> String { configuration.location.prefix + id }
 
@@ -154,7 +161,8 @@ public final class S3Storage: BlobStorage {
             S3RequestBuilder.sign(&request, signer: signer, epochSeconds: now())
             let httpRequest = HTTPRequest(method: HTTPMethod(rawValue: request.method), url: request.url,
                                           headers: HTTPHeaders(request.headers.map { ($0.name, $0.value) }),
-                                          body: request.body, timeout: configuration.requestTimeout)
+                                          body: request.body, timeout: configuration.requestTimeout, tls: tls,
+                                          maximumResponseBytes: operation == .get ? nil : Self.maximumControlResponseBytes)
             let response: HTTPResponse
             do {
                 response = try await limiter.withSlot { try await client.execute(httpRequest) }

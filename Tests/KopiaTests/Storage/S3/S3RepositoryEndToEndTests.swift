@@ -17,7 +17,8 @@ struct S3RepositoryEndToEndTests {
                 try await server.uploadRepository(at: Fixtures.kopia(name), bucket: "e2e", prefix: prefix)
                 let env = ["AWS_S3_ENDPOINT": server.endpoint, "AWS_ACCESS_KEY_ID": server.admin.accessKeyID,
                            "AWS_SECRET_ACCESS_KEY": server.admin.secretAccessKey]
-                let s3 = try S3Storage(bucket: "e2e", prefix: prefix, environment: env, logger: logger)
+                let s3 = try S3Storage(bucket: "e2e", prefix: prefix, environment: env,
+                                       httpClient: try SharedTestHTTPClient.client(), logger: logger)
                 let disk = try FilesystemStorage(root: Fixtures.kopia(name).path)
 
                 let s3Format = try await RepositoryFormat.open(storage: s3, password: Fixtures.password)

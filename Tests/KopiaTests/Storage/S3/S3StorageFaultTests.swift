@@ -102,7 +102,8 @@ struct S3StorageFaultTests {
         #expect(throws: KopiaError(.invalidArgument, "")) {
             _ = try S3Storage(configuration: S3Configuration(
                 location: S3Location(bucket: "b"), endpoint: try S3Endpoint.parse("https://127.0.0.1:1"),
-                credentials: nil, caFile: "/nonexistent/ca.pem"), logger: Logger(label: "t"))
+                credentials: nil, caFile: "/nonexistent/ca.pem"), httpClient: try SharedTestHTTPClient.client(),
+                logger: Logger(label: "t"))
         }
     }
 }

@@ -1,3 +1,4 @@
+import CurlHTTP
 import Foundation
 import Logging
 import Testing
@@ -11,13 +12,14 @@ struct S3StorageMotoTests {
 
     static func storage(_ server: MotoServer, bucket: String, prefix: String = "", credentials: S3Credentials? = nil,
                         endpoint: String? = nil, caFile: String? = nil, region: String = "us-east-1",
-                        retry: S3RetryPolicy = fastRetries) throws -> S3Storage {
+                        retry: S3RetryPolicy = fastRetries, httpClient: HTTPClient? = nil) throws -> S3Storage {
         var config = S3Configuration(
             location: S3Location(bucket: bucket, prefix: prefix),
             endpoint: try S3Endpoint.parse(endpoint ?? server.endpoint), region: region,
             credentials: credentials ?? server.admin, caFile: caFile, addressingStyle: .path, retryPolicy: retry)
         config.maxConcurrentRequests = 8
-        return try S3Storage(configuration: config, logger: Logger(label: "test.s3"))
+        return try S3Storage(configuration: config, httpClient: try httpClient ?? SharedTestHTTPClient.client(),
+                             logger: Logger(label: "test.s3"))
     }
 
     /// Blob ID → file of a filesystem fixture (sharded `.f` files; kopia-format.md §1.2).

@@ -1,0 +1,173 @@
+import Logging
+public import Kube
+import Foundation
+
+/// The controller runtime: one work queue per kind (claims, links, sources), workers that run the reconcilers,
+/// informer handlers that enqueue keys, and the grant index that re-enqueues every claim and link waiting on a
+/// namespace at once when a grant there changes.
+///
+/// Contract: a key is reconciled by one worker at a time (``WorkQueue``); outcomes map to queue actions —
+/// `.done` forgets the backoff, `.requeue(after:)` adds after the delay, `.waiting` adds after the resync bound
+/// (informers wake it sooner), `.failed(final: false)` backs off exponentially from `retryIntervalStart` to
+/// `retryIntervalMax`, `.failed(final: true)` retries after `retryIntervalMax`. ``run()`` returns when its task is
+/// cancelled; in-flight reconciles are cancelled with it, which is safe because every step is idempotent.
+public final class Controller: Sendable {
+    public let context: ReconcileContext
+    public let claims: ClaimReconciler
+    public let links = LinkReconciler()
+    public let sources = SourceProtectionReconciler()
+    public let claimQueue: WorkQueue<ObjectKey>
+    public let linkQueue: WorkQueue<ObjectKey>
+    public let sourceQueue: WorkQueue<SourceReference>
+
+    public init(context: ReconcileContext, kopia: (any KopiaClaimReconciling)? = nil) {
+        self.context = context
+        self.claims = ClaimReconciler(kopia: kopia)
+        let c = context.configuration
+        let rate = WorkQueue<ObjectKey>.RateLimit(baseDelay: c.retryIntervalStart, maxDelay: c.retryIntervalMax,
+                                                  perSecond: 10_000, burst: 10_000)
+        claimQueue = WorkQueue(rateLimit: rate)
+        linkQueue = WorkQueue(rateLimit: rate)
+        sourceQueue = WorkQueue(rateLimit: .init(baseDelay: c.retryIntervalStart, maxDelay: c.retryIntervalMax,
+                                                 perSecond: 10_000, burst: 10_000))
+    }
+
+    // MARK: Wiring informers
+
+    /// Adds the handlers that turn informer events into keys. Call before the informers run.
+    public func register(_ cache: InformerCache) {
+        cache.claims.addHandler { [self] event in
+            switch event {
+            case .added(let c): await claimChanged(c, old: nil)
+            case .updated(let old, let new): await claimChanged(new, old: old)
+            case .deleted(let c):
+                context.feedback.forget(uid: c.metadata.uid)
+                if let s = ClaimReconciler.source(of: c, cache: context.cache) { await sourceQueue.add(s) }
+                await enqueueClaimsReferencing(SourceReference(group: "", kind: "PersistentVolumeClaim", namespace: c.namespace ?? "", name: c.name))
+            }
+        }
+        cache.links?.addHandler { [self] event in
+            let link: DataSourceLink = switch event { case .added(let l), .updated(_, let l), .deleted(let l): l }
+            await linkQueue.add(link.key)
+            for key in context.cache.claims(usingLink: link.key) { await claimQueue.add(key) }
+        }
+        let onGrant: @Sendable (String) async -> Void = { [self] namespace in await grantChanged(in: namespace) }
+        cache.grantsV1?.addHandler { event in
+            let g: ReferenceGrantV1 = switch event { case .added(let g), .updated(_, let g), .deleted(let g): g }
+            await onGrant(g.namespace ?? "")
+        }
+        cache.grantsBeta?.addHandler { event in
+            let g: ReferenceGrant = switch event { case .added(let g), .updated(_, let g), .deleted(let g): g }
+            await onGrant(g.namespace ?? "")
+        }
+        cache.snapshots?.addHandler { [self] event in
+            let s: VolumeSnapshot = switch event { case .added(let s), .updated(_, let s), .deleted(let s): s }
+            let ref = SourceReference(group: SourceReference.volumeSnapshotGroup, kind: "VolumeSnapshot", namespace: s.namespace ?? "", name: s.name)
+            await enqueueClaimsReferencing(ref)
+            for link in cache.links?.byIndex(CacheIndex.bySource, CacheIndex.sourceKey(ref)) ?? [] { await linkQueue.add(link.key) }
+        }
+    }
+
+    func claimChanged(_ claim: PersistentVolumeClaim, old: PersistentVolumeClaim?) async {
+        await claimQueue.add(claim.key)
+        let wasPending = old.map(SourceProtection.isDependent) ?? true
+        if wasPending, !SourceProtection.isDependent(claim), let s = ClaimReconciler.source(of: claim, cache: context.cache) {
+            await sourceQueue.add(s)
+        }
+        if old?.status.phase != claim.status.phase {
+            // A clone source became Bound (or stopped being): wake the claims and links that use it.
+            let ref = SourceReference(group: "", kind: "PersistentVolumeClaim", namespace: claim.namespace ?? "", name: claim.name)
+            await enqueueClaimsReferencing(ref)
+        }
+    }
+
+    func enqueueClaimsReferencing(_ source: SourceReference) async {
+        for c in context.cache.claims(referencing: source) where SourceProtection.isDependent(c) { await claimQueue.add(c.key) }
+    }
+
+    /// The grant index: every claim and link whose source lies in `namespace`, at once.
+    public func grantChanged(in namespace: String) async {
+        let (claimKeys, linkKeys) = context.cache.dependents(ofSourceNamespace: namespace)
+        for key in claimKeys { await claimQueue.add(key) }
+        for key in linkKeys { await linkQueue.add(key) }
+    }
+
+    // MARK: Running
+
+    /// Runs workers, the resync and the orphan sweep until cancelled.
+    public func run() async {
+        let c = context.configuration
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<c.workers {
+                group.addTask { [self] in await work(claimQueue, kind: "claim") { key in await claims.reconcile(key, context: context) } }
+            }
+            group.addTask { [self] in await work(linkQueue, kind: "link") { key in await links.reconcile(key, context: context) } }
+            group.addTask { [self] in await work(sourceQueue, kind: "source") { s in await sources.reconcile(s, context: context) } }
+            group.addTask { [self] in await sweepLoop() }
+            group.addTask { [self] in await gaugeLoop() }
+            await withTaskCancellationHandler {
+                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            } onCancel: { [self] in
+                Task { await claimQueue.shutDown(); await linkQueue.shutDown(); await sourceQueue.shutDown() }
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// One orphan sweep now: every source carrying Ferry's finalizer is looked at (kubernetes.md §5).
+    public func sweep() async {
+        for s in context.cache.protectedSources() { await sourceQueue.add(s) }
+    }
+
+    func sweepLoop() async {
+        await sweep()
+        let interval = context.configuration.sweepInterval
+        guard interval > .zero else { return }
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            await sweep()
+        }
+    }
+
+    func gaugeLoop() async {
+        while !Task.isCancelled {
+            context.metrics.set("ferry_workqueue_depth", ["queue": "claim"], to: Double(await claimQueue.count))
+            context.metrics.set("ferry_workqueue_depth", ["queue": "link"], to: Double(await linkQueue.count))
+            context.metrics.set("ferry_workqueue_depth", ["queue": "source"], to: Double(await sourceQueue.count))
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    func work<K: Hashable & Sendable>(_ queue: WorkQueue<K>, kind: String,
+                                      _ reconcile: @Sendable (K) async -> ReconcileOutcome) async {
+        let clock = ContinuousClock()
+        while let key = await queue.get() {
+            context.metrics.add("ferry_operations_in_flight", [:], 1)
+            let start = clock.now
+            let outcome = await reconcile(key)
+            let elapsed = clock.now - start
+            context.metrics.add("ferry_operations_in_flight", [:], -1)
+            let label: String
+            switch outcome {
+            case .done:
+                label = "done"
+                await queue.forget(key)
+            case .requeue(let after):
+                label = "requeue"
+                await queue.forget(key)
+                await queue.addAfter(key, after)
+            case .waiting(let reason):
+                label = "waiting:\(reason)"
+                await queue.forget(key)
+                await queue.addAfter(key, context.configuration.resyncInterval)
+            case .failed(let reason, let final):
+                label = "failed:\(reason)"
+                if final { await queue.addAfter(key, context.configuration.retryIntervalMax) } else { await queue.addRateLimited(key) }
+            }
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            context.metrics.increment("ferry_operations_total", ["kind": kind, "outcome": label])
+            context.metrics.observe("ferry_operation_duration_seconds", ["kind": kind, "outcome": label.split(separator: ":").first.map(String.init) ?? label], seconds: seconds)
+            await queue.done(key)
+        }
+    }
+}

@@ -1,0 +1,178 @@
+public import Foundation
+public import Kube
+public import LocalHTTPS
+
+/// The local control plane's Kubernetes API server: real HTTPS on loopback with the API's semantics.
+///
+/// Implemented faithfully: resourceVersion as one monotonic decimal counter, uid/creationTimestamp/generation, watches
+/// from a version with bookmarks and 410 for compacted versions, 409 on stale updates and preconditions, 404, label and
+/// field selectors (unsupported field labels are rejected as upstream does), pagination with `limit`/`continue`, JSON
+/// merge patch, server-side apply with per-field ownership and conflicts, `generateName`, the status subresource,
+/// finalizers and `deletionTimestamp`, dry-run, bearer-token and client-certificate authentication (`system:masters`
+/// may do anything), per-resource 403 rules, SelfSubjectAccessReview, NamespaceLifecycle (creating in a missing
+/// namespace is 404), custom resources served while their CustomResourceDefinition is installed and serves the version.
+///
+/// Knowingly different from kube-apiserver (tests must not rely on these): continue tokens page through the *current*
+/// state rather than an etcd snapshot; apply treats lists as atomic; no admission webhooks, no aggregated API servers,
+/// no protobuf, no HTTP/2; authorization is allow-unless-denied for authenticated users instead of RBAC.
+///
+/// Thread model: every connection has its own thread (`LocalHTTPSServer`); all state is in `APIStore`, guarded by one
+/// lock; a watch holds its connection's thread until the client leaves, its timeout passes or the server stops.
+public final class KubeAPIServer: @unchecked Sendable {  // @unchecked: mutable state in LockedBox / APIStore
+    public struct User: Sendable, Hashable {
+        public var name: String
+        public var groups: [String]
+        public init(name: String, groups: [String] = []) { self.name = name; self.groups = groups }
+    }
+
+    /// A deny rule; nil fields match anything. Everything not denied is allowed for authenticated users.
+    public struct DenyRule: Sendable {
+        public var user: String?
+        public var verb: String?
+        public var group: String?
+        public var resource: String?
+        public var namespace: String?
+        public init(user: String? = nil, verb: String? = nil, group: String? = nil, resource: String? = nil,
+                    namespace: String? = nil) {
+            self.user = user
+            self.verb = verb
+            self.group = group
+            self.resource = resource
+            self.namespace = namespace
+        }
+    }
+
+    public let certificates: LocalCertificates
+    let store = APIStore()
+    private var http: LocalHTTPSServer?
+    let tokens = LockedBox<[String: User]>([:])
+    let denyRules = LockedBox<[DenyRule]>([])
+    let throttle = LockedBox<(remaining: Int, retryAfter: Int)>((0, 0))
+    let requestLog = LockedBox<[String]>([])
+    /// How often watches that asked for bookmarks get one.
+    public let bookmarkInterval: Duration
+    let stopped = LockedBox<Bool>(false)
+
+    public var baseURL: String { http?.baseURL ?? "" }
+    public var port: Int { http?.port ?? 0 }
+
+    /// Kinds of the test suites of the `Kube` client (snapshots, grants and Ferry's own kinds); `installCRD(for:)`
+    /// finds a kind's served versions here.
+    public static let knownTypes: [ResourceType] = BuiltinTypes.all + [
+        VolumeSnapshot.resourceType, VolumeSnapshotContent.resourceType, VolumeSnapshotClass.resourceType,
+        ReferenceGrant.resourceType, ReferenceGrantV1.resourceType, KopiaSnapshot.resourceType, DataSourceLink.resourceType,
+    ]
+    static let builtInGroups: Set<String> = BuiltinTypes.groups
+
+    /// Whether `t` is served without a CRD (its group is one of the built-in API groups).
+    public static func isBuiltIn(_ t: ResourceType) -> Bool { builtInGroups.contains(t.group) }
+
+    /// Starts the server on 127.0.0.1:`port` (0 picks a free port) with namespaces `default` and `kube-system` and
+    /// no custom resource definitions.
+    /// - Parameters:
+    ///   - certificates: TLS material; nil uses the process-wide set (`LocalCertificates.shared()`).
+    ///   - bookmarkInterval: how often watches that asked for bookmarks get one.
+    public init(certificates: LocalCertificates? = nil, port: Int = 0,
+                bookmarkInterval: Duration = .milliseconds(500)) throws {
+        self.certificates = try certificates ?? LocalCertificates.shared()
+        self.bookmarkInterval = bookmarkInterval
+        http = try LocalHTTPSServer(certificates: self.certificates, port: port) { [weak self] req, res in
+            guard let self else { return res.respond(status: 503) }
+            self.handle(req, res)
+        }
+        for ns in ["default", "kube-system"] { try seed(Namespace(name: ns)) }
+    }
+
+    deinit { stop() }
+
+    /// Stops serving: open watches end, connections close. Idempotent.
+    public func stop() {
+        stopped.withLock { $0 = true }
+        store.cond.lock(); store.cond.broadcast(); store.cond.unlock()
+        http?.stop()
+    }
+
+    // MARK: Test controls
+
+    /// Accepts `token` as `user` (bearer authentication).
+    public func addToken(_ token: String, for user: User) { tokens.withLock { $0[token] = user } }
+    public func removeToken(_ token: String) { tokens.withLock { _ = $0.removeValue(forKey: token) } }
+    public func deny(_ rule: DenyRule) { denyRules.withLock { $0.append(rule) } }
+    public func clearDenyRules() { denyRules.withLock { $0 = [] } }
+    /// The next `count` API requests answer 429 with `Retry-After: retryAfter`.
+    public func throttleNext(_ count: Int, retryAfter: Int) { throttle.withLock { $0 = (count, retryAfter) } }
+    /// Drops watch history: older resourceVersions now answer 410 Gone.
+    public func compact() { store.compact() }
+    /// Breaks every open connection (watches see a transport error).
+    public func dropAllConnections() { http?.dropAllConnections() }
+    /// The current resourceVersion.
+    public var currentResourceVersion: String { store.cond.lock(); defer { store.cond.unlock() }; return String(store.rv) }
+    /// Method and path of every request, in order.
+    public var requests: [String] { requestLog.withLock { $0 } }
+    /// Number of objects of a kind currently stored.
+    public func count(_ type: ResourceType) -> Int {
+        store.cond.lock(); defer { store.cond.unlock() }
+        return store.objects[APIStore.typeKey(type)]?.count ?? 0
+    }
+
+    /// Creates an object directly (no authentication, same validation), e.g. fixtures.
+    @discardableResult
+    public func seed<T: KubeResource>(_ object: T) throws -> T {
+        T(object: try seed(object.object, as: T.resourceType))
+    }
+
+    /// Creates an object of `type` from its JSON directly (no authentication, same validation).
+    @discardableResult
+    public func seed(_ object: JSONObject, as type: ResourceType) throws -> JSONObject {
+        let ns = object["metadata"]?.object?["namespace"]?.string
+        do {
+            return try create(type, namespace: type.namespaced ? (ns ?? "default") : nil, body: object, dryRun: false,
+                              manager: "seed")
+        } catch { throw LocalServerError("seed failed: \(error.message)") }
+    }
+
+    /// Installs a minimal CRD (no schema: unknown fields preserved) serving every version of `t`'s group and plural
+    /// listed in `knownTypes`, with `t.version` as the storage version. No-op if a CRD of that name exists.
+    public func installCRD(for t: ResourceType) throws {
+        var crd = CustomResourceDefinition(name: t.qualifiedName)
+        crd.spec.group = t.group
+        crd.spec.scope = t.namespaced ? "Namespaced" : "Cluster"
+        crd.spec.names = JSONMap(object: ["kind": .string(t.kind), "plural": .string(t.plural),
+                                          "singular": .string(t.kind.lowercased()), "listKind": .string(t.kind + "List")])
+        let versions = Self.knownTypes.filter { $0.group == t.group && $0.plural == t.plural }.map(\.version)
+        crd.spec.versions = (versions.isEmpty ? [t.version] : versions).map { v in
+            JSONMap(object: ["name": .string(v), "served": true, "storage": .bool(v == t.version),
+                             "schema": ["openAPIV3Schema": ["type": "object", "x-kubernetes-preserve-unknown-fields": true]],
+                             "subresources": t.hasStatusSubresource ? ["status": [:]] : [:]])
+        }
+        if (try? get(CustomResourceDefinition.resourceType, namespace: nil, name: crd.name)) == nil { try seed(crd) }
+    }
+
+    /// Removes a CRD and every object of its kind (as deleting a CRD does).
+    public func uninstallCRD(named name: String) {
+        store.cond.lock()
+        defer { store.cond.unlock() }
+        let crdKey = APIStore.typeKey(CustomResourceDefinition.resourceType)
+        guard let crd = store.objects[crdKey]?.removeValue(forKey: ObjectKey(namespace: nil, name: name)) else { return }
+        let spec = crd["spec"]?.object ?? [:]
+        if let group = spec["group"]?.string, let plural = spec["names"]?.object?["plural"]?.string {
+            store.objects["\(group)/\(plural)"] = nil
+        }
+    }
+
+    /// The kind served at `/api(s)/<group>/<version>/<plural>`: a built-in kind, or a custom kind whose CRD is
+    /// installed and serves `version`.
+    func resolveType(group: String, version: String, plural: String) -> ResourceType? {
+        if builtInGroups.contains(group) {
+            return BuiltinTypes.all.first { $0.group == group && $0.version == version && $0.plural == plural }
+        }
+        store.cond.lock()
+        let crd = store.objects[APIStore.typeKey(CustomResourceDefinition.resourceType)]?[
+            ObjectKey(namespace: nil, name: "\(plural).\(group)")]
+        store.cond.unlock()
+        guard let crd else { return nil }
+        return CRDTypes.resourceType(of: crd, version: version)
+    }
+
+    var builtInGroups: Set<String> { Self.builtInGroups }
+}

@@ -1,0 +1,163 @@
+import CSI
+import CSITestSupport
+import FerryControllers
+import Foundation
+import Kube
+import KubeTestSupport
+import HTTPTestSupport
+import Testing
+
+/// `ferry controller` as a process: flags, startup, provisioning, /metrics /healthz /readyz, graceful SIGTERM,
+/// leader election between two replicas.
+@Suite(.serialized)
+struct ControllerProcessTests {
+    static var binary: URL {
+        if let override = ProcessInfo.processInfo.environment["FERRY_BINARY"], !override.isEmpty {
+            return URL(fileURLWithPath: override)
+        }
+        var dir = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("ferry")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/ferry")
+    }
+
+    final class Replica: @unchecked Sendable {  // @unchecked: Process is used from the test task only
+        let process = Process()
+        let log: URL
+        init(args: [String], log: URL) throws {
+            self.log = log
+            process.executableURL = ControllerProcessTests.binary
+            process.arguments = ["controller"] + args
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: log)
+            process.standardOutput = handle
+            process.standardError = handle
+            var env = ProcessInfo.processInfo.environment
+            env["FERRY_LOG_LEVEL"] = "info"
+            process.environment = env
+            try process.run()
+        }
+        var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+        func terminate() { if process.isRunning { kill(process.processIdentifier, SIGTERM) } }
+        func killHard() { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        func wait(_ timeout: Duration = .seconds(10)) async -> Int32? {
+            let end = ContinuousClock.now + timeout
+            while process.isRunning, ContinuousClock.now < end { try? await Task.sleep(for: .milliseconds(20)) }
+            return process.isRunning ? nil : process.terminationStatus
+        }
+    }
+
+    static func kubeconfig(_ server: KubeAPIServer, dir: URL) throws -> String {
+        let path = dir.appendingPathComponent("kubeconfig").path
+        let text = """
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: test, cluster: {server: "\(server.baseURL)", certificate-authority: "\(server.certificates.caCertificate)"}}]
+            users: [{name: admin, user: {token: \(ControllerIntegrationTests.token)}}]
+            contexts: [{name: test, context: {cluster: test, user: admin, namespace: ferry-system}}]
+            current-context: test
+            """
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static func httpGet(_ url: String) -> (Int, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        p.arguments = ["-s", "-m", "2", "-w", "\n%{http_code}", url]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return (0, "") }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+    }
+
+    static func freePort() -> Int { Int.random(in: 20_000...40_000) }
+
+    @Test func theControllerProcessProvisionsServesHealthAndStopsOnSIGTERM() async throws {
+        let h = try await ControllerIntegrationTests.Harness()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-ctl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        _ = try await h.client.create(Namespace(name: "ferry-system"))
+        var sc = StorageClass(name: "fast")
+        sc.provisioner = h.driver.configuration.name
+        sc.volumeBindingMode = "Immediate"
+        _ = try await h.client.create(sc)
+        try await h.snapshot("snap", handle: "snap-handle-1")
+        try await h.link("link", to: "snap")
+        try await h.grant()
+        let claim = try await h.claim("claim", link: "link")
+
+        let port = Self.freePort()
+        let replica = try Replica(args: ["--csi-address", "unix://" + h.served.socketPath, "--kubeconfig", try Self.kubeconfig(h.server, dir: dir),
+                                         "--http-endpoint", "127.0.0.1:\(port)", "--retry-interval-start", "100ms",
+                                         "--feature-gates", "CrossNamespaceVolumeDataSource=true"],
+                                  log: dir.appendingPathComponent("log"))
+        defer { replica.killHard() }
+        #expect(await eventually(.seconds(20)) { await h.volume(for: claim) != nil }, "\(replica.output)")
+        #expect(Self.httpGet("http://127.0.0.1:\(port)/healthz").0 == 200)
+        #expect(await eventually { Self.httpGet("http://127.0.0.1:\(port)/readyz").0 == 200 })
+        let metrics = Self.httpGet("http://127.0.0.1:\(port)/metrics")
+        #expect(metrics.0 == 200)
+        #expect(metrics.1.contains("ferry_volumes_provisioned_total{source=\"VolumeSnapshot\"} 1"))
+        #expect(metrics.1.contains("cross_namespace_persistentvolumeclaim_provision_total 1"))
+        #expect(Self.httpGet("http://127.0.0.1:\(port)/nope").0 == 404)
+        // The test API server keeps a namespaced dataSourceRef: no gate warning expected; its CRDs are installed.
+        #expect(!replica.output.contains("DROPS"))
+        replica.terminate()
+        #expect(await replica.wait() == 0, "\(replica.output)")
+        await h.stop()
+    }
+
+    @Test func badFlagsAreUsageErrorsWithOneClearLine() async throws {
+        let replica = try Replica(args: ["--timeout", "ten seconds"], log: FileManager.default.temporaryDirectory.appendingPathComponent("ferry-badflag-\(UUID().uuidString)"))
+        #expect(await replica.wait() == 2)
+        #expect(replica.output.contains("--timeout: invalid duration ten seconds"))
+    }
+
+    @Test func twoReplicasElectOneLeaderAndTheStandbyTakesOverAfterAKill() async throws {
+        let h = try await ControllerIntegrationTests.Harness()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-ctl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        _ = try await h.client.create(Namespace(name: "ferry-system"))
+        let config = try Self.kubeconfig(h.server, dir: dir)
+        func start(_ name: String) throws -> Replica {
+            try Replica(args: ["--csi-address", "unix://" + h.served.socketPath, "--kubeconfig", config, "--leader-election",
+                               "--identity", name, "--leader-election-lease-duration", "2s", "--leader-election-renew-deadline", "1500ms",
+                               "--leader-election-retry-period", "200ms"],
+                        log: dir.appendingPathComponent(name))
+        }
+        let a = try start("replica-a")
+        defer { a.killHard() }
+        try await Task.sleep(for: .milliseconds(500))
+        let b = try start("replica-b")
+        defer { b.killHard() }
+        func holder() async -> String? {
+            (try? await h.client.get(Lease.self, name: "ferry-ferry-test-csi", namespace: "ferry-system"))?.spec.holderIdentity
+        }
+        #expect(await eventually(.seconds(15)) { await holder() == "replica-a" })
+        try await Task.sleep(for: .seconds(1))
+        let stillA = await holder()
+        #expect(stillA == "replica-a")  // the standby does not take a held lease
+        let killed = ContinuousClock.now
+        a.killHard()
+        #expect(await eventually(.seconds(15)) { await holder() == "replica-b" }, "\(b.output)")
+        print("hand-over after SIGKILL: \(ContinuousClock.now - killed) (lease duration 2 s)")
+        b.terminate()
+        #expect(await b.wait() == 0)
+        // A graceful stop releases the lease.
+        let released = await holder()
+        #expect(released == nil || released == "")
+        await h.stop()
+    }
+}
