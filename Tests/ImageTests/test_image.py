@@ -134,8 +134,13 @@ def test_binary_starts_in_a_root_filesystem_of_only_those_packages(binary):
         target = os.path.join(rootfs, "usr/local/bin/ferry")
         os.makedirs(os.path.dirname(target))
         shutil.copy2(binary, target)
-        result = subprocess.run(["chroot", rootfs, "/usr/local/bin/ferry", "--version"],
-                                capture_output=True, text=True, env={"PATH": "/usr/bin"})
+        # As a container runtime does, give the process a /proc (the static Swift runtime reads its arguments
+        # from /proc/self/cmdline); the mount lives in a private mount namespace and vanishes with it.
+        os.makedirs(os.path.join(rootfs, "proc"))
+        chroot = shutil.which("chroot") or "/usr/sbin/chroot"
+        script = f'mount -t proc proc "{rootfs}/proc" && exec {chroot} "{rootfs}" /usr/local/bin/ferry --version'
+        result = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+                                capture_output=True, text=True, env={"PATH": "/usr/bin:/usr/sbin:/bin:/sbin"})
         assert result.returncode == 0, result.stderr
         chart = yaml.safe_load(open(os.path.join(ROOT, "helm/ferry/Chart.yaml")))
         assert result.stdout.strip() == chart["appVersion"]
