@@ -128,7 +128,7 @@ let package = Package(
         .target(name: "FerryTestSupport", dependencies: ["FerryCore"], path: "Tests/Support/FerryTestSupport",
                 swiftSettings: swiftSettings),
         .target(name: "KopiaTestSupport", dependencies: ["Kopia", "CurlHTTP"], path: "Tests/Support/KopiaTestSupport",
-                swiftSettings: swiftSettings),
+                exclude: ["Scripts"], swiftSettings: swiftSettings),
         .target(name: "CSITestSupport", dependencies: ["CSI", "GRPCTransport", .product(name: "Logging", package: "swift-log")], path: "Tests/Support/CSITestSupport",
                 swiftSettings: swiftSettings),
         .target(name: "HTTPTestSupport", dependencies: ["LocalHTTPS"], path: "Tests/Support/HTTPTestSupport",

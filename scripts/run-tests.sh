@@ -29,9 +29,10 @@ run_group() {
   [ "$rc" -eq 0 ] || failed+=("$name")
 }
 
-run_group kopia --filter 'KopiaTests' --skip 'S3'
+run_group kopia --filter 'KopiaTests' --skip 'S3|GCS|Azure'
 run_group s3    --filter 'S3'
-run_group cli   --filter 'FerryCLITests' --skip 'S3'
+run_group cloud --filter 'GCS|Azure'
+run_group cli   --filter 'FerryCLITests' --skip 'S3|GCS|Azure'
 run_group kube  --filter 'KubeTests|CurlHTTPTests|FerryCoreTests'
 run_group csi   --filter 'CSITests|GRPCTransportTests|LifecycleStressTests'
 run_group controllers --filter 'FerryControllersTests'
@@ -44,7 +45,7 @@ n=$(grep -oE '^[0-9]+ passed' "$log" | tail -n 1 | grep -oE '[0-9]+')
 total=$(( total + ${n:-0} ))
 echo "== test group: chart finished in $(( $(date +%s) - chart_start )) s, exit $rc"
 [ "$rc" -eq 0 ] || failed+=(chart)
-covered='KopiaTests|S3|FerryCLITests|KubeTests|CurlHTTPTests|FerryCoreTests|CSITests|GRPCTransportTests|LifecycleStressTests|FerryControllersTests|LocalClusterTests'
+covered='KopiaTests|S3|GCS|Azure|FerryCLITests|KubeTests|CurlHTTPTests|FerryCoreTests|CSITests|GRPCTransportTests|LifecycleStressTests|FerryControllersTests|LocalClusterTests'
 if "$SWIFT" test list --skip-build 2>/dev/null | grep -qvE "$covered"; then
   run_group rest --skip "$covered"
 fi

@@ -34,3 +34,7 @@ static inline OSSL_PARAM copenssl_param_mac_digest(const char *name) {
     return OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)name, 0);
 }
 static inline OSSL_PARAM copenssl_param_end(void) { return OSSL_PARAM_construct_end(); }
+
+// PEM/BIO (service-account private keys for GCS's RS256 JWTs). Plain functions; no shim needed.
+#include <openssl/bio.h>
+#include <openssl/pem.h>

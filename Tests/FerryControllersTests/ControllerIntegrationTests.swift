@@ -147,16 +147,14 @@ struct ControllerIntegrationTests {
         #expect(creates.last?.name == "pvc-\(claim.metadata.uid ?? "")")
         #expect(creates.last?.volumeContentSource == VolumeContentSource(type: .snapshot(.init(snapshotId: "snap-handle-1"))))
         #expect(h.driver.volumes.count == 1)
-        // The snapshot is protected while the claim is pending …
-        let vs = try await h.client.get(VolumeSnapshot.self, name: "snap", namespace: "prod")
-        #expect(vs.metadata.finalizers.contains(SourceProtection.finalizer))
-        // … and the link reports it.
+        // The snapshot was protected while the claim was pending (finalizer added before CreateVolume) …
+        #expect(h.server.requests.contains("PUT /apis/snapshot.storage.k8s.io/v1/namespaces/prod/volumesnapshots/snap"))
+        // … and the link reports the grant.
         #expect(await eventually {
             let l = try? await h.client.get(DataSourceLink.self, name: "link", namespace: "staging")
             return l?.status.conditions.contains { $0.type == "Granted" && $0.status == "True" } == true
         })
-        // Once the PV exists the protection goes (the sweep or the claim's next change triggers the check).
-        await h.controller.sweep()
+        // Once the PV exists the protection goes, without waiting for the binder or the sweep.
         #expect(await eventually {
             let s = try? await h.client.get(VolumeSnapshot.self, name: "snap", namespace: "prod")
             return s?.metadata.finalizers.contains(SourceProtection.finalizer) == false

@@ -51,13 +51,13 @@ struct ControllerProcessTests {
         }
     }
 
-    static func kubeconfig(_ server: KubeAPIServer, dir: URL) throws -> String {
+    static func kubeconfig(_ server: KubeAPIServer, dir: URL, token: String = ControllerIntegrationTests.token) throws -> String {
         let path = dir.appendingPathComponent("kubeconfig").path
         let text = """
             apiVersion: v1
             kind: Config
             clusters: [{name: test, cluster: {server: "\(server.baseURL)", certificate-authority: "\(server.certificates.caCertificate)"}}]
-            users: [{name: admin, user: {token: \(ControllerIntegrationTests.token)}}]
+            users: [{name: admin, user: {token: \(token)}}]
             contexts: [{name: test, context: {cluster: test, user: admin, namespace: ferry-system}}]
             current-context: test
             """

@@ -101,4 +101,72 @@ struct SnapshotTests {
             #expect(try await f.client.get(VolumeSnapshot.self, name: "early").status.readyToUse != true)
         }
     }
+
+    @Test func cloneCopiesTheSourceClaimsData() async throws {
+        try await ClusterFixture.with(Self.components) { f in
+            try await f.storageClass()
+            _ = try await f.client.create(ClusterFixture.claim("origin"))
+            let origin = try await Self.bound(f, "origin")
+            try Data("cloned".utf8).write(to: try await Self.volumeDirectory(f, claim: origin).appendingPathComponent("f"))
+            var clone = ClusterFixture.claim("copy")
+            var ds = TypedObjectReference()
+            ds.kind = "PersistentVolumeClaim"
+            ds.name = "origin"
+            clone.spec.dataSource = ds
+            _ = try await f.client.create(clone)
+            let copy = try await Self.bound(f, "copy")
+            let dir = try await Self.volumeDirectory(f, claim: copy)
+            #expect((try? String(contentsOf: dir.appendingPathComponent("f"), encoding: .utf8)) == "cloned")
+            #expect(try await eventually {
+                !(try await f.client.get(PersistentVolumeClaim.self, name: "origin").metadata.finalizers
+                    .contains("provisioner.storage.kubernetes.io/cloning-protection"))
+            })
+        }
+    }
+
+    @Test func crossNamespaceSnapshotRestoresOnceAGrantAllowsIt() async throws {
+        try await ClusterFixture.with(Self.components, crossNamespaceVolumeDataSource: true) { f in
+            try await f.storageClass()
+            try await Self.snapshotClass(f)
+            _ = try await f.client.create(Namespace(name: "staging"))
+            _ = try await f.client.create(ClusterFixture.claim("prod-data"))
+            let source = try await Self.bound(f, "prod-data")
+            try Data("prod".utf8).write(to: try await Self.volumeDirectory(f, claim: source).appendingPathComponent("db"))
+            var snapshot = VolumeSnapshot(name: "nightly", namespace: "default")
+            snapshot.spec.source.persistentVolumeClaimName = "prod-data"
+            _ = try await f.client.create(snapshot)
+            #expect(try await eventually { try await f.client.get(VolumeSnapshot.self, name: "nightly").status.readyToUse == true })
+
+            var restore = ClusterFixture.claim("copy", "staging")
+            var ref = TypedObjectReference()
+            ref.apiGroup = "snapshot.storage.k8s.io"
+            ref.kind = "VolumeSnapshot"
+            ref.name = "nightly"
+            ref.namespace = "default"
+            restore.spec.dataSourceRef = ref
+            _ = try await f.client.create(restore)
+            #expect(try await eventually {
+                try await f.events(for: "copy", namespace: "staging").contains {
+                    $0.message == "accessing default/nightly of VolumeSnapshot dataSource from staging/copy isn't allowed"
+                }
+            })
+            var grant = ReferenceGrant(name: "staging-may-restore", namespace: "default")
+            var from = ReferenceGrantFrom()
+            from.group = ""
+            from.kind = "PersistentVolumeClaim"
+            from.namespace = "staging"
+            var to = ReferenceGrantTo()
+            to.group = "snapshot.storage.k8s.io"
+            to.kind = "VolumeSnapshot"
+            grant.spec.from = [from]
+            grant.spec.to = [to]
+            _ = try await f.client.create(grant)
+            #expect(try await eventually(.seconds(40)) {
+                try await f.client.get(PersistentVolumeClaim.self, name: "copy", namespace: "staging").status.phase == "Bound"
+            })
+            let copy = try await f.client.get(PersistentVolumeClaim.self, name: "copy", namespace: "staging")
+            let dir = try await Self.volumeDirectory(f, claim: copy)
+            #expect((try? String(contentsOf: dir.appendingPathComponent("db"), encoding: .utf8)) == "prod")
+        }
+    }
 }

@@ -11,6 +11,8 @@ public enum PopulatingNames {
     public static let pinnedReasonAnnotation = "ferry.io/kopia-snapshot-chosen"
     /// Prime PVC: failed populator runs so far (drives the capped backoff).
     public static let failuresAnnotation = "ferry.io/populate-failures"
+    /// Prime PVC: when the last failed run was recorded (RFC 3339).
+    public static let lastFailureAnnotation = "ferry.io/populate-last-failure"
     /// PV: the reclaim policy it had before Ferry held it at Retain for the claimRef swap.
     public static let heldReclaimAnnotation = "ferry.io/original-reclaim-policy"
     /// Label on every temporary object: the user PVC's UID.

@@ -13,6 +13,10 @@ public struct ClaimReconciler: Sendable {
 
     public func reconcile(_ key: ObjectKey, context: ReconcileContext) async -> ReconcileOutcome {
         guard let claim = context.cache.claim(key) else { return .done }
+        if let kopia, let cleanup = KopiaCleanupRoute.request(for: claim, cache: context.cache) {
+            // The populator still holds temporary objects for a claim that is bound or being deleted.
+            return await kopia.reconcile(claim: claim, source: cleanup, context: context)
+        }
         let storageClass = claim.spec.storageClassName.flatMap { context.cache.storageClass(named: $0) }
         var route = ClaimRoute.decide(claim: claim, storageClass: storageClass, driverName: context.configuration.driver?.name)
         if case .ignore = route, kopia != nil, context.configuration.driver == nil,

@@ -99,7 +99,7 @@ public final class Controller: Sendable {
         let c = context.configuration
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<c.workers {
-                group.addTask { [self] in await work(claimQueue, kind: "claim") { key in await claims.reconcile(key, context: context) } }
+                group.addTask { [self] in await work(claimQueue, kind: "claim") { key in await reconcileClaim(key) } }
             }
             group.addTask { [self] in await work(linkQueue, kind: "link") { key in await links.reconcile(key, context: context) } }
             group.addTask { [self] in await work(sourceQueue, kind: "source") { s in await sources.reconcile(s, context: context) } }
@@ -112,6 +112,17 @@ public final class Controller: Sendable {
             }
             group.cancelAll()
         }
+    }
+
+    /// Reconciles a claim; when that provisioned it (its PV exists now), its source's protection is looked at at
+    /// once instead of waiting for the binder's update.
+    public func reconcileClaim(_ key: ObjectKey) async -> ReconcileOutcome {
+        let outcome = await claims.reconcile(key, context: context)
+        if outcome == .done, let claim = context.cache.claim(key), SourceProtection.isDependent(claim),
+           let source = ClaimReconciler.source(of: claim, cache: context.cache) {
+            await sourceQueue.add(source)
+        }
+        return outcome
     }
 
     /// One orphan sweep now: every source carrying Ferry's finalizer is looked at (kubernetes.md §5).

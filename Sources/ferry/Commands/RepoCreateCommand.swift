@@ -7,7 +7,7 @@ import Logging
 struct RepoCreateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
-        abstract: "Create a Kopia repository (format v3, index v2, epoch manager) on a filesystem or in S3.",
+        abstract: "Create a Kopia repository (format v3, index v2, epoch manager) on a filesystem, in S3, GCS or Azure Blob Storage.",
         discussion: "Refuses to overwrite an existing repository.\n\n" + ExitCodes.help
     )
 
@@ -42,7 +42,7 @@ struct RepoCreateCommand: AsyncParsableCommand {
             switch location {
             case .filesystem(let path):
                 format = try await RepositoryCreator.createFilesystem(at: path, password: password, options: options)
-            case .s3:
+            default:
                 format = try await RepositoryCreator.create(storage: try repository.storage(), password: password,
                                                             options: options)
             }
@@ -56,6 +56,7 @@ extension RepositoryOptions {
     /// S3 bucket and prefix (with the `--s3-…` flags and `AWS_*` variables).
     func storage(logger: Logger = Logger(label: "ferry")) throws -> any BlobStorage {
         try location().makeStorage(environment: ProcessInfo.processInfo.environment, s3Overrides: s3.overrides,
+                                   gcsOverrides: gcs.overrides, azureOverrides: azure.overrides,
                                    httpClient: try ProcessHTTPClient.shared(), logger: logger)
     }
 }

@@ -9,7 +9,7 @@ import Logging
 /// `--repo` and `--password-file` override them.
 struct RepositoryOptions: ParsableArguments {
     @Option(name: .customLong("repo"),
-            help: ArgumentHelp("Repository: filesystem:///path, a plain path, or s3://bucket/prefix (default: $KOPIA_REPOSITORY).",
+            help: ArgumentHelp("Repository: filesystem:///path, a plain path, s3://bucket/prefix, gcs://bucket/prefix or azure://container/prefix (default: $KOPIA_REPOSITORY, or VolSync's $KOPIA_AZURE_CONTAINER / $KOPIA_GCS_BUCKET).",
                                valueName: "LOCATION"))
     var repository: String?
 
@@ -20,12 +20,23 @@ struct RepositoryOptions: ParsableArguments {
     @OptionGroup(title: "S3")
     var s3: S3Options
 
-    /// The repository location from `--repo` or `KOPIA_REPOSITORY`.
+    @OptionGroup(title: "GCS")
+    var gcs: GCSOptions
+
+    @OptionGroup(title: "Azure")
+    var azure: AzureOptions
+
+    /// The repository location from `--repo`, `KOPIA_REPOSITORY` or VolSync's mover keys
+    /// (`RepositoryLocation.resolve`); warnings about keys that lost go to standard error.
     func location(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> RepositoryLocation {
-        guard let text = repository ?? environment["KOPIA_REPOSITORY"], !text.isEmpty else {
+        let hasAny = [repository, environment["KOPIA_REPOSITORY"], environment[RepositoryLocation.MoverKey.gcsBucket],
+                      environment[RepositoryLocation.MoverKey.azureContainer]].contains { !($0 ?? "").isEmpty }
+        guard hasAny else {
             throw CommandError.usage("no repository given: set KOPIA_REPOSITORY or pass --repo LOCATION")
         }
-        return try RepositoryLocation(parsing: text)
+        let resolution = try RepositoryLocation.resolve(explicit: repository, environment: environment)
+        for warning in resolution.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        return resolution.location
     }
 
     /// The password from `--password-file` or `KOPIA_PASSWORD`.
@@ -49,8 +60,10 @@ struct RepositoryOptions: ParsableArguments {
     func open(logger: Logger) async throws -> KopiaRepository {
         let location = try location()
         let password = try password()
-        return try await KopiaRepository.open(location: location, password: password, logger: logger,
-                                              environment: ProcessInfo.processInfo.environment,
-                                              s3Overrides: s3.overrides, httpClient: try ProcessHTTPClient.shared())
+        let storage = try location.makeStorage(environment: ProcessInfo.processInfo.environment,
+                                               s3Overrides: s3.overrides, gcsOverrides: gcs.overrides,
+                                               azureOverrides: azure.overrides,
+                                               httpClient: try ProcessHTTPClient.shared(), logger: logger)
+        return try await KopiaRepository.open(storage: storage, password: password, logger: logger)
     }
 }

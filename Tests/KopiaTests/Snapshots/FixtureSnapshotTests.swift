@@ -83,7 +83,7 @@ struct FixtureSnapshotTests {
                                             httpClient: try SharedTestHTTPClient.client(), logger: Logger(label: "test")) } throws: {
             ($0 as? KopiaError)?.code == .invalidArgument
         }
-        #expect { _ = try RepositoryLocation(parsing: "azure://c/p") } throws: {
+        #expect { _ = try RepositoryLocation(parsing: "b2://bucket/p") } throws: {
             ($0 as? KopiaError)?.code == .unsupportedFormat
         }
         #expect(throws: KopiaError.self) { _ = try RepositoryLocation(parsing: "") }

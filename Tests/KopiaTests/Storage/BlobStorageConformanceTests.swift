@@ -17,7 +17,7 @@ struct StorageUnderTest: Sendable, CustomTestStringConvertible {
                                           filesystem(ShardingParameters(defaultShards: [2], overrides: [
                                               .init(prefix: "p", shards: [1, 1, 1]),
                                           ]), "filesystem with overrides"),
-                                          inMemory, faultyPassThrough, s3]
+                                          inMemory, faultyPassThrough, s3, gcs, azure]
 
     static func filesystem(_ sharding: ShardingParameters, _ name: String) -> StorageUnderTest {
         StorageUnderTest(name: name) {
@@ -36,6 +36,20 @@ struct StorageUnderTest: Sendable, CustomTestStringConvertible {
         try await server.createBucket(bucket)
         let storage = try S3StorageMotoTests.storage(server, bucket: bucket)
         return (storage, {})
+    }
+
+    /// GCSStorage against the shared GCS emulator, one fresh bucket per test.
+    static let gcs = StorageUnderTest(name: "gcs (fake-gcs-server)") {
+        let server = try await FakeGCSServer.shared()
+        let bucket = try await GCSStorageEmulatorTests.freshBucket(server, "conformance")
+        return (try GCSStorageEmulatorTests.storage(server, bucket: bucket, prefix: "c/"), {})
+    }
+
+    /// AzureStorage against the shared Azure test server (Shared Key checked on every request), one container each.
+    static let azure = StorageUnderTest(name: "azure (test server)") {
+        let server = try await AzureBlobServer.shared()
+        let container = try await AzureStorageServerTests.freshContainer(server, "conformance")
+        return (try AzureStorageServerTests.storage(server, container: container, prefix: "c/"), {})
     }
 }
 

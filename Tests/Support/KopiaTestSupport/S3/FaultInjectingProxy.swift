@@ -28,7 +28,7 @@ public final class FaultInjectingProxy: Sendable {
         public var method: String
         public var target: String
         public var headers: [(String, String)]
-        /// Earlier requests with the same method, path (no query) and `Range`.
+        /// Earlier requests with the same method, path (no query) and `Range` (or Azure's `x-ms-range`).
         public var attempt: Int
         public func header(_ name: String) -> String? {
             headers.first { $0.0.lowercased() == name.lowercased() }?.1
@@ -135,7 +135,7 @@ public final class FaultInjectingProxy: Sendable {
             headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
         }
         let path = target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? target
-        let range = headers.first { $0.0.lowercased() == "range" }?.1 ?? ""
+        let range = headers.first { $0.0.lowercased() == "range" || $0.0.lowercased() == "x-ms-range" }?.1 ?? ""
         let key = "\(method) \(path) \(range)"
         let attempt = state.withLock { s in
             defer { s.seen[key, default: 0] += 1 }

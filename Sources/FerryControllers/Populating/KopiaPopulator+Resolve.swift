@@ -1,0 +1,120 @@
+import Foundation
+import Kopia
+import Kube
+
+extension KopiaPopulator {
+    struct Resolved: Sendable {
+        var resolution: PopulateObservation.Resolution
+        var credentials: RepositoryCredentials?
+    }
+
+    /// Reads the repository Secret (and CA), opens the repository through the cache, and resolves: the pinned ID
+    /// when the claim has one (gone → `SnapshotGone`), else the spec. Keeps the KopiaSnapshot's status current.
+    func resolve(_ ks: KopiaSnapshot, pinned: String?, context: ReconcileContext) async -> Resolved {
+        let ns = ks.namespace ?? ""
+        let credentials: RepositoryCredentials
+        do {
+            credentials = try await loadCredentials(ks, context: context)
+        } catch {
+            let e = KopiaSnapshotResolution.classify(error)
+            await writeStatus(ks, KopiaSnapshotConditions.status(for: e, requestedIdentity: nil, repository: nil,
+                                                                generation: ks.metadata.generation, now: context.timestamp(),
+                                                                previous: ks.status.conditions), context: context)
+            return Resolved(resolution: .failed(e), credentials: nil)
+        }
+        if ks.spec.repositoryPVC != nil {
+            // Only a pod in the owner's namespace can mount the repository; the pod resolves and reports.
+            return Resolved(resolution: .deferredToPod, credentials: credentials)
+        }
+        let selection: KopiaSourceSelection
+        do {
+            selection = try KopiaSourceSelection(spec: ks.spec, namespace: ns)
+        } catch {
+            await writeStatus(ks, KopiaSnapshotConditions.status(for: error, requestedIdentity: nil, repository: credentials.location,
+                                                                generation: ks.metadata.generation, now: context.timestamp(),
+                                                                previous: ks.status.conditions), context: context)
+            return Resolved(resolution: .failed(error), credentials: credentials)
+        }
+        let repo: KopiaRepository
+        do {
+            let key = RepositoryCache.Key(namespace: ns, secret: ks.spec.repository ?? "",
+                                          secretVersion: credentials.secretVersion,
+                                          caDigest: credentials.caBundle?.hashValue ?? 0)
+            repo = try await repositories.repository(key, credentials: credentials)
+        } catch {
+            let e = KopiaSnapshotResolution.classify(error)
+            await writeStatus(ks, KopiaSnapshotConditions.status(for: e, requestedIdentity: selection.requestedIdentity,
+                                                                repository: credentials.location, generation: ks.metadata.generation,
+                                                                now: context.timestamp(), previous: ks.status.conditions), context: context)
+            return Resolved(resolution: .failed(e), credentials: credentials)
+        }
+        let resolution = KopiaSnapshotResolution(selection: selection, catalog: repo.catalog)
+        await writeStatus(ks, resolution.status(repository: credentials.location, generation: ks.metadata.generation,
+                                                now: context.timestamp(), listIdentities: ks.spec.listIdentities ?? false,
+                                                previous: ks.status.conditions), context: context)
+        if let pinned {
+            guard let s = try? repo.select(.id(pinned)), s.id == pinned else {
+                return Resolved(resolution: .failed(PopulatingError(.snapshotGone,
+                    "snapshot \(pinned), pinned on this PVC when it was first resolved, is no longer in \(credentials.location); delete and re-create the PVC to restore another snapshot")),
+                                credentials: credentials)
+            }
+            return Resolved(resolution: .snapshot(Self.facts(s, reason: "pinned on the PVC (\(PopulatingNames.pinnedSnapshotAnnotation))")),
+                            credentials: credentials)
+        }
+        switch resolution.outcome {
+        case .resolved(let s, let reason): return Resolved(resolution: .snapshot(Self.facts(s, reason: reason)), credentials: credentials)
+        case .failed(let e): return Resolved(resolution: .failed(e), credentials: credentials)
+        }
+    }
+
+    static func facts(_ s: SnapshotManifest, reason: String) -> ResolvedSnapshotFacts {
+        let totals = s.totals
+        return ResolvedSnapshotFacts(id: s.id, identity: s.source.description, startTime: s.startTime.description,
+                                     size: totals.size, files: totals.files, reason: reason)
+    }
+
+    /// The Secret's keys (and the customCA's bytes); never the process environment.
+    func loadCredentials(_ ks: KopiaSnapshot, context: ReconcileContext) async throws -> RepositoryCredentials {
+        let ns = ks.namespace ?? ""
+        guard let name = ks.spec.repository, !name.isEmpty else {
+            throw PopulatingError(.invalidSpec, "spec.repository must name a Secret in namespace \(ns)")
+        }
+        guard let secret = try await context.kube.getIfPresent(Secret.self, name: name, namespace: ns) else {
+            throw PopulatingError(.secretNotFound, "Secret \(ns)/\(name) (spec.repository) not found")
+        }
+        var ca: [UInt8]?
+        if let customCA = ks.spec.customCA {
+            let key = customCA.key ?? ""
+            if let secretName = customCA.secretName {
+                guard let s = try await context.kube.getIfPresent(Secret.self, name: secretName, namespace: ns) else {
+                    throw PopulatingError(.secretNotFound, "Secret \(ns)/\(secretName) (spec.customCA) not found")
+                }
+                guard let bytes = s.decodedData[key] else {
+                    throw PopulatingError(.invalidSecret, "Secret \(ns)/\(secretName) has no key \(key) (spec.customCA.key)")
+                }
+                ca = bytes
+            } else if let mapName = customCA.configMapName {
+                guard let m = try await context.kube.getIfPresent(ConfigMap.self, name: mapName, namespace: ns) else {
+                    throw PopulatingError(.secretNotFound, "ConfigMap \(ns)/\(mapName) (spec.customCA) not found")
+                }
+                guard let text = m.data[key] else {
+                    throw PopulatingError(.invalidSecret, "ConfigMap \(ns)/\(mapName) has no key \(key) (spec.customCA.key)")
+                }
+                ca = Array(text.utf8)
+            }
+        }
+        return try RepositoryCredentials(secret: secret, repositoryPVC: ks.spec.repositoryPVC, caBundle: ca)
+    }
+
+    /// Writes the status when it changed (ignoring `lastChecked`); a conflict is left to the next reconcile.
+    func writeStatus(_ ks: KopiaSnapshot, _ status: KopiaSnapshotStatus, context: ReconcileContext) async {
+        var old = ks.status
+        var new = status
+        old.lastChecked = nil
+        new.lastChecked = nil
+        guard old != new else { return }
+        var updated = ks
+        updated.status = status
+        _ = try? await context.kube.updateStatus(updated)
+    }
+}
