@@ -112,6 +112,14 @@ let package = Package(
             dependencies: ["Kopia", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/KopiaIndexBench",
             swiftSettings: swiftSettings),
+        // libFuzzer harnesses over the parsers of outside bytes; Benchmarks/Fuzz/fuzz.sh builds them with
+        // -DFUZZING, ASan and coverage into .build-fuzz (a normal build only replays files).
+        .executableTarget(
+            name: "ferry-fuzz",
+            dependencies: ["Kopia", "Kube", "CurlHTTP"],
+            path: "Benchmarks/Fuzz",
+            exclude: ["fuzz.sh"],
+            swiftSettings: swiftSettings),
         .executableTarget(
             name: "kopia-codec-bench",
             dependencies: ["Kopia"],

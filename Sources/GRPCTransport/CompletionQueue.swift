@@ -138,29 +138,6 @@ final class CompletionQueue: @unchecked Sendable {
         }
     }
 
-    /// The blocking form of ``shutdownAndJoin()`` for synchronous callers (a failed init, `GRPCChannel.close()`).
-    /// Do not call it from a task: it blocks its thread until the queue thread exits.
-    func shutdownAndJoinBlocking() {
-        let start = joinState.withLock { state -> Bool in
-            guard case .running = state else { return false }
-            state = .joining([])
-            return true
-        }
-        if start {
-            grpc_completion_queue_shutdown(raw)
-            pthread_join(thread, nil)
-            let waiters = joinState.withLock { state -> [CheckedContinuation<Void, Never>] in
-                guard case .joining(let waiters) = state else { return [] }
-                state = .joined
-                return waiters
-            }
-            for w in waiters { w.resume() }
-        } else {
-            // Someone else is joining: wait for them (rare: a synchronous close racing an asynchronous one).
-            while !joinState.withLock({ if case .joined = $0 { true } else { false } }) { sched_yield() }
-        }
-    }
-
     deinit {
         let running = joinState.withLock { if case .running = $0 { true } else { false } }
         if running {

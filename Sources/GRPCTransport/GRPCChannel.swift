@@ -54,8 +54,8 @@ public struct ChannelConfiguration: Sendable {
 ///
 /// Lifecycle (a ``LifecyclePhase``): running from init → stopping → stopped. Stop it with ``stop()`` (cancels
 /// calls in flight, releases gRPC and joins the queue thread without blocking the task), or run it as a service:
-/// ``run()`` returns once the calling task is cancelled and the channel has stopped. ``close()`` is the blocking
-/// form for synchronous code; deinit also closes, without blocking.
+/// ``run()`` returns once the calling task is cancelled and the channel has stopped. ``close()`` starts the same
+/// stop and returns at once (for `defer` and synchronous code); deinit also closes, without blocking.
 public final class GRPCChannel: Sendable, FerryService {
     /// The normalised target, `unix:///path`.
     public let target: String
@@ -170,24 +170,17 @@ public final class GRPCChannel: Sendable, FerryService {
 
     /// Stops the channel: refuses new calls (UNAVAILABLE), cancels calls in flight (they fail with CANCELLED),
     /// destroys the channel and waits — without blocking the calling thread — until the completion-queue thread
-    /// has drained and exited. Idempotent: a second call waits until the first has finished.
+    /// has drained and exited. Idempotent: every caller returns once the channel has stopped.
     public func stop() async {
-        let first = await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
-            let step = state.withLock { state -> Bool? in
-                if state.phase.beginStopping() {
-                    for call in state.calls.values { _ = grpc_call_cancel(call.raw, nil) }
-                    return true
-                }
-                if state.phase == .stopped { return false }
+        close()
+        await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+            let stopped = state.withLock { state -> Bool in
+                if state.phase == .stopped { return true }
                 state.stopWaiters.append(c)
-                return nil
+                return false
             }
-            if let step { c.resume(returning: step) }
+            if stopped { c.resume(returning: false) }
         }
-        guard first else { return }
-        grpc_channel_destroy(channel.raw)
-        await queue.shutdownAndJoin()
-        finishStopping()
     }
 
     /// Keeps the channel open until the calling task is cancelled, then ``stop()``s it and returns.
@@ -199,16 +192,18 @@ public final class GRPCChannel: Sendable, FerryService {
         await stop()
     }
 
-    /// Closes the channel and joins its completion-queue thread, blocking the calling thread. Idempotent.
-    ///
-    /// For synchronous code only; tasks use ``stop()``. Blocks until every call started on the channel has
-    /// completed, so cancel or await in-flight calls first.
+    /// Begins stopping the channel and returns at once (never blocks): refuses new calls, cancels calls in
+    /// flight and destroys the channel; a joiner thread joins the completion-queue thread, then the channel is
+    /// stopped. Idempotent. Use ``stop()`` to wait for the end.
     public func close() {
-        let first = state.withLock { $0.phase.beginStopping() }
+        let first = state.withLock { state -> Bool in
+            guard state.phase.beginStopping() else { return false }
+            for call in state.calls.values { _ = grpc_call_cancel(call.raw, nil) }
+            return true
+        }
         guard first else { return }
         grpc_channel_destroy(channel.raw)
-        queue.shutdownAndJoinBlocking()
-        finishStopping()
+        queue.shutdownInBackground { [self] in finishStopping() }
     }
 
     private func finishStopping() {

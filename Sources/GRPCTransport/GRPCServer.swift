@@ -46,8 +46,7 @@ public final class GRPCServer: Sendable, FerryService {
         grpc_server_credentials_release(creds)
         guard bound != 0 else {
             grpc_server_destroy(server)
-            queue.shutdownAndJoinBlocking()  // init is synchronous; the thread has nothing to drain
-            GRPCLibrary.release()
+            queue.shutdownInBackground { GRPCLibrary.release() }  // init must not block; nothing to drain
             throw GRPCTransportError(
                 .bindFailed, "cannot listen (does the directory exist and is it writable?)", address: normalized)
         }

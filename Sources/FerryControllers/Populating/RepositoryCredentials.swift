@@ -47,11 +47,15 @@ public struct RepositoryCredentials: Sendable, Hashable, CustomStringConvertible
             }
             location = parsed
         } else {
-            guard let text = env["KOPIA_REPOSITORY"], !text.isEmpty else {
+            // VolSync's mover keys (KOPIA_AZURE_CONTAINER, KOPIA_GCS_BUCKET) name a repository too, and win over
+            // KOPIA_REPOSITORY as in the mover (RepositoryLocation.resolve, kopia-format.md §18.6).
+            let keys = [RepositoryLocation.MoverKey.repository, RepositoryLocation.MoverKey.azureContainer,
+                        RepositoryLocation.MoverKey.gcsBucket]
+            guard keys.contains(where: { !(env[$0] ?? "").isEmpty }) else {
                 throw PopulatingError(.invalidSecret, "Secret \(name) has no KOPIA_REPOSITORY key")
             }
-            do { location = try RepositoryLocation(parsing: text) } catch {
-                throw PopulatingError(.invalidSecret, "KOPIA_REPOSITORY in Secret \(name): \(error.message)")
+            do { location = try RepositoryLocation.resolve(explicit: nil, environment: env).location } catch {
+                throw PopulatingError(.invalidSecret, "the repository in Secret \(name): \(error.message)")
             }
         }
         self.location = location

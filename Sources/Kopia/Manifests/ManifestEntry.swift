@@ -12,10 +12,10 @@ public struct ManifestEntry: Sendable, Hashable {
     /// A tombstone: a later entry with the same ID and `deleted: true` removes the manifest.
     public let isDeleted: Bool
     /// The payload, as parsed; `.null` for tombstones.
-    public let data: JSONValue
+    public let data: ManifestJSON
 
     public init(id: String, labels: [String: String], modified: KopiaTime, isDeleted: Bool = false,
-                data: JSONValue = .null) {
+                data: ManifestJSON = .null) {
         self.id = id
         self.labels = labels
         self.modified = modified

@@ -99,6 +99,6 @@ public struct ManifestStore: Sendable {
         var labels: [String: String]?
         var modified: String
         var deleted: Bool?
-        var data: JSONValue?
+        var data: ManifestJSON?
     }
 }

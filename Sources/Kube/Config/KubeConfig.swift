@@ -77,7 +77,7 @@ public struct KubeConfig: Sendable {
         do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
             throw KubeError(.configuration, "cannot read kubeconfig \(file): \(error)")
         }
-        return try Kubeconfig(yaml: text, path: file).resolve(context: context)
+        return try KubeconfigFile(yaml: text, path: file).resolve(context: context)
     }
 
     /// Loads in-cluster configuration when running in a pod, else the kubeconfig (the usual order for a sidecar

@@ -206,25 +206,38 @@ public enum JSONCoding {
             }
         }
 
+        /// RFC 8259 §6: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`, strictly (no `01`, `1.`, `-.5`), and
+        /// finite (`1e400` is refused rather than turned into infinity, which no JSON can carry back).
         mutating func number() throws(SyntaxError) -> JSONValue {
             let start = i
             var isInteger = true
-            if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
-            while i < bytes.count {
-                let c = bytes[i]
-                if c >= 48 && c <= 57 { i += 1; continue }
-                if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") || c == UInt8(ascii: "+")
-                    || (c == UInt8(ascii: "-") && i > start) {
-                    isInteger = false
-                    i += 1
-                    continue
-                }
-                break
+            func digit(_ k: Int) -> Bool { k < bytes.count && bytes[k] >= 48 && bytes[k] <= 57 }
+            func digits() throws(SyntaxError) {
+                guard digit(i) else { throw SyntaxError(offset: i, reason: "bad number") }
+                while digit(i) { i += 1 }
             }
-            guard i > start else { throw fail("unexpected character") }
+            if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
+            if i < bytes.count, bytes[i] == UInt8(ascii: "0") {
+                i += 1
+                if digit(i) { throw SyntaxError(offset: i, reason: "bad number: leading zero") }
+            } else {
+                try digits()
+            }
+            if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
+                isInteger = false
+                i += 1
+                try digits()
+            }
+            if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
+                isInteger = false
+                i += 1
+                if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
+                try digits()
+            }
             let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
             if isInteger, let v = Int64(text) { return .int(v) }
             guard let d = Double(text) else { throw SyntaxError(offset: start, reason: "bad number") }
+            guard d.isFinite else { throw SyntaxError(offset: start, reason: "number out of range") }
             return .double(d)
         }
     }

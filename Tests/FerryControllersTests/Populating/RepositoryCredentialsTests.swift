@@ -27,6 +27,23 @@ struct RepositoryCredentialsTests {
         #expect(!c.description.contains("pw") && !c.description.contains("AK"))
     }
 
+    /// VolSync's real GCS/Azure Secrets name the bucket or container with mover keys (kopia-format.md §18.6).
+    @Test func volSyncMoverKeysNameGCSAndAzureRepositoriesAtTheRoot() throws {
+        let gcs = try RepositoryCredentials(secret: Self.secret([
+            "KOPIA_GCS_BUCKET": "team-backups", "KOPIA_PASSWORD": "pw", "GOOGLE_APPLICATION_CREDENTIALS": "{}",
+            "KOPIA_REPOSITORY": "gcs://team-backups/ignored",
+        ]))
+        #expect(gcs.location == .gcs(bucket: "team-backups", prefix: ""))
+        let azure = try RepositoryCredentials(secret: Self.secret([
+            "KOPIA_AZURE_CONTAINER": "backups", "KOPIA_AZURE_STORAGE_ACCOUNT": "acct1", "KOPIA_PASSWORD": "pw",
+        ]))
+        #expect(azure.location == .azure(container: "backups", prefix: ""))
+        let documented = try RepositoryCredentials(secret: Self.secret([
+            "KOPIA_REPOSITORY": "azure://backups/volsync", "KOPIA_PASSWORD": "pw",
+        ]))
+        #expect(documented.location == .azure(container: "backups", prefix: "volsync/"))
+    }
+
     @Test func aMissingPasswordOrRepositoryNamesTheKeyButNoValue() {
         #expect { _ = try RepositoryCredentials(secret: Self.secret(["KOPIA_REPOSITORY": "s3://b/"])) } throws: {
             ($0 as? PopulatingError)?.message == "Secret kopia-config has no KOPIA_PASSWORD key"

@@ -18,7 +18,9 @@ struct CodecFuzzTests {
         do {
             _ = try Compression.decompress(bytes, verifying: algorithm, maxOutputSize: 10 << 20)
             return true
-        } catch is KopiaError {
+        } catch let error as KopiaError {
+            // A damaged stream is damaged content, whichever decoder saw it.
+            #expect(error.code == .corruptContent, "\(algorithm.name): \(error)")
             return false
         } catch {
             Issue.record("non-Kopia error \(error)")
@@ -76,7 +78,9 @@ struct CodecFuzzTests {
             let src = T.bytes(count: Int(seed % 40) + 1, seed: UInt64(seed) + 5000)
             var dst = [UInt8](repeating: 0, count: Int(seed % 97))
             src.withUnsafeBytes { s in
-                dst.withUnsafeMutableBytes { d in _ = try? S2Decoder.decodeBlock(s, into: d) }
+                dst.withUnsafeMutableBytes { d in
+                    do throws(KopiaError) { try S2Decoder.decodeBlock(s, into: d) } catch { #expect(error.code == .corruptContent) }
+                }
             }
         }
     }

@@ -160,7 +160,9 @@ struct ErrorCorrectionTests {
                     }
                 }
                 for cut in [0, 1, 4, 5, encoded.count / 2, encoded.count - 1] where cut <= encoded.count {
-                    _ = try? ecc.decode(encoded.prefix(cut))
+                    do { _ = try ecc.decode(encoded.prefix(cut)) } catch let error as KopiaError {
+                        #expect(error.code == .corruptContent)
+                    }
                 }
             }
         }

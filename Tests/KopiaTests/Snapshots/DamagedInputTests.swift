@@ -59,7 +59,9 @@ struct DamagedInputTests {
         for v in Self.variants(plaintext) {
             do {
                 let entries = try ManifestStore.parseContent(v, contentID: cid)
-                for e in entries where e.type == "snapshot" { _ = try? SnapshotManifest(entry: e) }
+                for e in entries where e.type == "snapshot" {
+                    do { _ = try SnapshotManifest(entry: e) } catch { #expect(error.code == .invalidManifest) }
+                }
             } catch {
                 #expect(error.code == .invalidManifest)
             }
@@ -67,14 +69,24 @@ struct DamagedInputTests {
     }
 
     @Test func damagedIDsAndTimesThrowOrParse() {
+        // Each either parses or throws its one documented error code.
         for v in Self.variants(Array("IIx339ea08198e8c59d1502c1e7fa3d4f74".utf8)) {
-            _ = try? ObjectID(parsing: String(decoding: v, as: UTF8.self))
+            do { _ = try ObjectID(parsing: String(decoding: v, as: UTF8.self)) } catch {
+                #expect(error.code == .invalidObjectID)
+            }
         }
         for v in Self.variants(Array("2026-11-20T23:52:17.969182578-07:00".utf8)) {
-            _ = try? KopiaTime(rfc3339: String(decoding: v, as: UTF8.self))
+            do {
+                let t = try KopiaTime(rfc3339: String(decoding: v, as: UTF8.self))
+                #expect(try KopiaTime(rfc3339: t.description) == t)  // whatever parses prints back parseably
+            } catch {
+                #expect(error.code == .invalidArgument)
+            }
         }
         for v in Self.variants(Array("webapp-backup-production@production:/data".utf8)) {
-            _ = try? IdentityPattern(parsing: String(decoding: v, as: UTF8.self))
+            do { _ = try IdentityPattern(parsing: String(decoding: v, as: UTF8.self)) } catch {
+                #expect(error.code == .invalidArgument)
+            }
         }
     }
 }

@@ -1,12 +1,13 @@
-/// Any JSON value, kept as parsed so a manifest's `data` can be decoded later into the type its labels name.
-public enum JSONValue: Sendable, Hashable, Codable {
+/// Any JSON value of a Kopia manifest, kept as parsed so a manifest's `data` can be decoded later into the type its
+/// labels name. (Named apart from `Kube.JSONValue` so a file may import both `Kopia` and `Kube`.)
+public enum ManifestJSON: Sendable, Hashable, Codable {
     case null
     case bool(Bool)
     case integer(Int64)
     case number(Double)
     case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
+    case array([ManifestJSON])
+    case object([String: ManifestJSON])
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
@@ -20,10 +21,10 @@ public enum JSONValue: Sendable, Hashable, Codable {
             self = .number(v)
         } else if let v = try? c.decode(String.self) {
             self = .string(v)
-        } else if let v = try? c.decode([JSONValue].self) {
+        } else if let v = try? c.decode([ManifestJSON].self) {
             self = .array(v)
         } else {
-            self = .object(try c.decode([String: JSONValue].self))
+            self = .object(try c.decode([String: ManifestJSON].self))
         }
     }
 

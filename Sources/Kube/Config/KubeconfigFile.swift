@@ -3,7 +3,7 @@ import Foundation
 import Yams
 
 /// A parsed kubeconfig file (clusters, users, contexts). Only the fields a client needs are read.
-struct Kubeconfig {
+struct KubeconfigFile {
     let root: [String: Any]
     let directory: String
 
