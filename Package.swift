@@ -132,6 +132,13 @@ let package = Package(
             exclude: ["grpcio_bench.py"],
             swiftSettings: swiftSettings),
 
+        .executableTarget(
+            name: "controller-bench",
+            dependencies: ["FerryControllers", "Kube", "CSI", "CurlHTTP", "KubeTestSupport", "CSITestSupport", "HTTPTestSupport",
+                           .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/ControllerBench",
+            swiftSettings: swiftSettings),
+
         // MARK: Test support (non-product)
         .target(name: "FerryTestSupport", dependencies: ["FerryCore"], path: "Tests/Support/FerryTestSupport",
                 swiftSettings: swiftSettings),

@@ -16,7 +16,7 @@ toolchain=$(dirname "$(dirname "$(readlink -f "$(command -v swift)")")")
 fuzzlib=$(ls "$toolchain"/lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a | head -n 1)
 swift build -c debug --build-path .build-fuzz --product ferry-fuzz -j "${JOBS:-2}" \
   -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table -Xswiftc -DFUZZING \
-  -Xlinker "$fuzzlib" -Xlinker -lstdc++ | grep -E "error|Compiling|Build complete" | tail -5
+  -Xlinker "$fuzzlib" -Xlinker -lstdc++ | { grep -E "error|complete" || true; } | tail -5
 bin=.build-fuzz/debug/ferry-fuzz
 summary=()
 for t in $targets; do
