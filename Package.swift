@@ -132,6 +132,13 @@ let package = Package(
             exclude: ["grpcio_bench.py"],
             swiftSettings: swiftSettings),
 
+        .executableTarget(
+            name: "controller-bench",
+            dependencies: ["FerryControllers", "Kube", "CSI", "CurlHTTP", "KubeTestSupport", "CSITestSupport", "HTTPTestSupport",
+                           .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/ControllerBench",
+            swiftSettings: swiftSettings),
+
         // MARK: Test support (non-product)
         .target(name: "FerryTestSupport", dependencies: ["FerryCore"], path: "Tests/Support/FerryTestSupport",
                 swiftSettings: swiftSettings),
@@ -175,6 +182,7 @@ let package = Package(
         .testTarget(
             name: "LocalClusterTests",
             dependencies: ["LocalCluster", "Kube", "CSI", "GRPCTransport", "KubeTestSupport", "HTTPTestSupport", "CurlHTTP", .product(name: "Logging", package: "swift-log")],
+            exclude: ["Scripts"],
             swiftSettings: swiftSettings),
         // End to end on the local control plane (API server, simulated components, Ferry's controllers in-process).
         .testTarget(

@@ -36,12 +36,14 @@ run_group cli   --filter 'FerryCLITests' --skip 'S3|GCS|Azure'
 run_group kube  --filter 'KubeTests|CurlHTTPTests|FerryCoreTests'
 run_group csi   --filter 'CSITests|GRPCTransportTests|LifecycleStressTests'
 run_group controllers --filter 'FerryControllersTests'
+# Local clusters started by the suites dump their stores here on stop; the sweep below validates them.
+export FERRY_STORE_DUMP_DIR="${FERRY_STORE_DUMP_DIR:-$(mktemp -d)}"
 run_group cluster --filter 'LocalClusterTests'
 run_group e2e   --filter 'EndToEndTests'
-# The Helm chart: rendered, linted and validated by real tools (pytest; Python, not swift-testing).
+# The Helm chart (rendered, linted, validated by real tools) and the container image checks: pytest suites.
 echo "== test group: chart"
 chart_start=$(date +%s)
-if python3 -m pytest -q helm/tests 2>&1 | tee "$log"; then rc=0; else rc=1; fi
+if python3 -m pytest -q helm/tests Tests/ImageTests 2>&1 | tee "$log"; then rc=0; else rc=1; fi
 n=$(grep -oE '^[0-9]+ passed' "$log" | tail -n 1 | grep -oE '[0-9]+')
 total=$(( total + ${n:-0} ))
 echo "== test group: chart finished in $(( $(date +%s) - chart_start )) s, exit $rc"
@@ -50,6 +52,12 @@ covered='KopiaTests|S3|GCS|Azure|FerryCLITests|KubeTests|CurlHTTPTests|FerryCore
 if "$SWIFT" test list --skip-build 2>/dev/null | grep -qvE "$covered"; then
   run_group rest --skip "$covered"
 fi
+
+# After every suite that runs local clusters: each built-in object they stored must be valid against the official
+# OpenAPI schema (kubernetes-validate, strict).
+echo "== test group: store-sweep"
+if python3 scripts/validate-store-dumps.py "$FERRY_STORE_DUMP_DIR"; then :; else failed+=(store-sweep); fi
+rm -rf "$FERRY_STORE_DUMP_DIR"
 
 if [ "${#failed[@]}" -gt 0 ]; then
   echo "test groups failed: ${failed[*]} ($total tests ran)"
