@@ -112,6 +112,14 @@ let package = Package(
             dependencies: ["Kopia", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/KopiaIndexBench",
             swiftSettings: swiftSettings),
+        // libFuzzer harnesses over the parsers of outside bytes; Benchmarks/Fuzz/fuzz.sh builds them with
+        // -DFUZZING, ASan and coverage into .build-fuzz (a normal build only replays files).
+        .executableTarget(
+            name: "ferry-fuzz",
+            dependencies: ["Kopia", "Kube", "CurlHTTP"],
+            path: "Benchmarks/Fuzz",
+            exclude: ["fuzz.sh"],
+            swiftSettings: swiftSettings),
         .executableTarget(
             name: "kopia-codec-bench",
             dependencies: ["Kopia"],
@@ -122,6 +130,13 @@ let package = Package(
             dependencies: ["CSI", "GRPCTransport", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/GRPCRoundTrip",
             exclude: ["grpcio_bench.py"],
+            swiftSettings: swiftSettings),
+
+        .executableTarget(
+            name: "controller-bench",
+            dependencies: ["FerryControllers", "Kube", "CSI", "CurlHTTP", "KubeTestSupport", "CSITestSupport", "HTTPTestSupport",
+                           .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/ControllerBench",
             swiftSettings: swiftSettings),
 
         // MARK: Test support (non-product)
@@ -167,6 +182,7 @@ let package = Package(
         .testTarget(
             name: "LocalClusterTests",
             dependencies: ["LocalCluster", "Kube", "CSI", "GRPCTransport", "KubeTestSupport", "HTTPTestSupport", "CurlHTTP", .product(name: "Logging", package: "swift-log")],
+            exclude: ["Scripts"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "FerryCLITests",

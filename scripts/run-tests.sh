@@ -37,6 +37,8 @@ run_group kube  --filter 'KubeTests|CurlHTTPTests|FerryCoreTests'
 run_group csi   --filter 'CSITests|GRPCTransportTests'
 run_group lifecycle --filter 'LifecycleStressTests'
 run_group controllers --filter 'FerryControllersTests'
+# Local clusters started by the suites dump their stores here on stop; the sweep below validates them.
+export FERRY_STORE_DUMP_DIR="${FERRY_STORE_DUMP_DIR:-$(mktemp -d)}"
 run_group cluster --filter 'LocalClusterTests'
 # The Helm chart: rendered, linted and validated by real tools (pytest; Python, not swift-testing).
 echo "== test group: chart"
@@ -50,6 +52,12 @@ covered='KopiaTests|S3|GCS|Azure|FerryCLITests|KubeTests|CurlHTTPTests|FerryCore
 if "$SWIFT" test list --skip-build 2>/dev/null | grep -qvE "$covered"; then
   run_group rest --skip "$covered"
 fi
+
+# After every suite that runs local clusters: each built-in object they stored must be valid against the official
+# OpenAPI schema (kubernetes-validate, strict).
+echo "== test group: store-sweep"
+if python3 scripts/validate-store-dumps.py "$FERRY_STORE_DUMP_DIR"; then :; else failed+=(store-sweep); fi
+rm -rf "$FERRY_STORE_DUMP_DIR"
 
 if [ "${#failed[@]}" -gt 0 ]; then
   echo "test groups failed: ${failed[*]} ($total tests ran)"

@@ -26,7 +26,7 @@ struct ControllerIntegrationTests {
         var kube: LiveKube { LiveKube(client: client) }
 
         init() async throws {
-            server = try KubeAPIServer(bookmarkInterval: .milliseconds(200))
+            server = try KubeAPIServer(installCRDs: true, bookmarkInterval: .milliseconds(200))
             server.addToken(ControllerIntegrationTests.token, for: .init(name: "admin"))
             let config = KubeConfig(server: server.baseURL,
                                     tls: TLSOptions(certificateAuthority: .file(server.certificates.caCertificate)),

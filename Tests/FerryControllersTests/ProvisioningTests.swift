@@ -195,5 +195,9 @@ struct ProvisioningTests {
             #expect(r.source.isPersistentVolumeClaim)
         } else { Issue.record("a link to a PVC is a CSI clone") }
         #expect(ClaimRoute.decide(claim: link, link: nil, linkKey: l.key).failure?.kind == .notFound)
+        let dotted = Build.claim(ref: Build.ref(group: "snapshot.storage.k8s.io", kind: "VolumeSnapshot", name: "..", ns: "prod"))
+        if case .unsupported = ClaimRoute.decide(claim: dotted, storageClass: sc, driverName: Build.driver) {} else {
+            Issue.record("a name that is not a path segment is refused before any request")
+        }
     }
 }

@@ -32,6 +32,10 @@ public enum ClaimRoute: Sendable, Hashable {
             return .ignore("claim has no dataSourceRef")
         }
         let group = ref.apiGroup ?? ""
+        // Names come from users: refuse what cannot be a path segment before any request is built from it.
+        if let problem = PathSegment.problem(name) ?? ref.namespace.flatMap(PathSegment.problem) {
+            return .unsupported("dataSourceRef names an invalid object: \(problem)")
+        }
         let source = SourceReference(group: group, kind: kind, namespace: ref.namespace ?? ns, name: name)
         let request = GrantRequest(claimNamespace: ns, claimName: claim.name, source: source)
         if source.isKopiaSnapshot { return .kopia(request, link: nil) }
@@ -54,9 +58,10 @@ public enum ClaimRoute: Sendable, Hashable {
         guard let link else {
             return .failure(SourceProblem(.notFound, "DataSourceLink \(linkKey) not found"))
         }
-        guard let target = LinkTarget.reference(link) else {
+        guard let target = LinkTarget.reference(link),
+              PathSegment.problem(target.name) == nil, PathSegment.problem(target.namespace) == nil else {
             return .failure(SourceProblem(.incompatible,
-                                          "DataSourceLink \(linkKey) has an incomplete spec.sourceRef (kind and name are required)"))
+                                          "DataSourceLink \(linkKey) has an incomplete or invalid spec.sourceRef (kind and a valid name are required)"))
         }
         let request = GrantRequest(claimNamespace: claim.namespace ?? "", claimName: claim.name, source: target)
         if target.isKopiaSnapshot { return .success(.kopia(request, link: link.name)) }

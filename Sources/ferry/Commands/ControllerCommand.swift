@@ -48,9 +48,9 @@ struct ControllerCommand: AsyncParsableCommand {
     @Option(help: "Longest retry delay of a failed claim.")
     var retryIntervalMax = "5m"
     @Option(help: "Client-side limit on API requests per second (reads and writes of the reconcilers).")
-    var kubeApiQps: Double = 50
+    var kubeApiQps: Double = 200
     @Option(help: "Burst of the client-side API limit.")
-    var kubeApiBurst = 100
+    var kubeApiBurst = 400
     @Option(help: "Serve /metrics, /healthz and /readyz on this address (host:port or :port); empty = off.")
     var httpEndpoint = ""
     @Option(help: "Ferry's own namespace (Lease, work objects; default: the configuration's).")

@@ -34,7 +34,7 @@ public final class ServerProcess: Sendable {
         } catch {
             throw TestServerError("cannot start \(name) (\(arguments.first ?? "")): \(error)")
         }
-        Self.track(process.processIdentifier)
+        Self.track(process.processIdentifier, log: log.path)
         let server = ServerProcess(port: port, name: name, process: process, logFile: log)
         do {
             try await LoopbackPort.waitUntilListening(port, timeout: timeout, process: process)
@@ -68,19 +68,23 @@ public final class ServerProcess: Sendable {
 
     deinit { stop() }
 
-    private static let running = Mutex<Set<Int32>>([])
+    /// Servers still running (pid → log path), killed and cleaned up at exit.
+    private static let running = Mutex<[Int32: String]>([:])
     private static let atexitInstalled = Atomic<Bool>(false)
 
-    private static func track(_ pid: Int32) {
-        running.withLock { _ = $0.insert(pid) }
+    private static func track(_ pid: Int32, log: String) {
+        running.withLock { $0[pid] = log }
         if !atexitInstalled.exchange(true, ordering: .relaxed) {
             atexit {
-                for pid in ServerProcess.running.withLock({ $0 }) { kill(pid, SIGKILL) }
+                for (pid, log) in ServerProcess.running.withLock({ $0 }) {
+                    kill(pid, SIGKILL)
+                    unlink(log)
+                }
             }
         }
     }
 
-    private static func untrack(_ pid: Int32) { running.withLock { _ = $0.remove(pid) } }
+    private static func untrack(_ pid: Int32) { running.withLock { _ = $0.removeValue(forKey: pid) } }
 }
 
 /// The Python helper scripts under Tests/Support/KopiaTestSupport/Scripts, run as peers.

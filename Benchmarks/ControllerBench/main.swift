@@ -1,0 +1,277 @@
+// controller-bench: Ferry's controller runtime against the in-process test API server (HTTPS) and the test CSI
+// driver (Unix socket). Run with Benchmarks/bench-controller.sh; figures go in the controller note.
+//
+// 1. N claims (default 1,000) through DataSourceLinks to snapshots in other namespaces (grants in place): time from
+//    controller start until every claim's PV exists (pre-bound; binding is the PV binder's job), with Ferry's
+//    defaults (50 QPS / burst 100) and with external-provisioner's client defaults (5 QPS / burst 10) measured on a
+//    sample and extrapolated.
+// 2. Grant-to-provisioning-start latency: claims wait for a grant; each grant is created alone and the time until
+//    the driver receives that claim's CreateVolume is measured (p50, p99).
+// 3. RSS of a `ferry controller --standalone` process with M claims (default 10,000) cached.
+import CSI
+import CurlHTTP
+import CSITestSupport
+import FerryControllers
+import Foundation
+import Kube
+import KubeTestSupport
+import HTTPTestSupport
+import Logging
+
+@main
+struct ControllerBench {
+    static let token = "bench-token"
+
+    static func main() async throws {
+        let args = CommandLine.arguments
+        func value(_ flag: String, _ fallback: Int) -> Int {
+            guard let i = args.firstIndex(of: flag), i + 1 < args.count, let v = Int(args[i + 1]) else { return fallback }
+            return v
+        }
+        let claims = value("--claims", 1000)
+        let latencySamples = value("--latency-samples", 100)
+        let cached = value("--cached", 10_000)
+        let slowSample = value("--slow-sample", 40)
+        try await provisioningThroughput(claims: claims, qps: 200, burst: 400, label: "ferry defaults (200 QPS, burst 400)")
+        try await provisioningThroughput(claims: claims, qps: 2000, burst: 4000, label: "tuned (2000 QPS, burst 4000)")
+        try await provisioningThroughput(claims: slowSample, qps: 5, burst: 10, label: "external-provisioner client defaults (5 QPS, burst 10)",
+                                         extrapolateTo: claims)
+        try await grantLatency(samples: latencySamples)
+        if cached > 0 { try await residentMemory(claims: cached) }
+    }
+
+    // MARK: Fixture
+
+    struct World {
+        let server: KubeAPIServer
+        let client: KubeClient
+        let driver: TestCSIDriver
+        let served: ServedTestDriver
+        let logger: Logger
+
+        init() async throws {
+            server = try KubeAPIServer(installCRDs: true, bookmarkInterval: .seconds(5))
+            server.addToken(ControllerBench.token, for: .init(name: "admin"))
+            let config = KubeConfig(server: server.baseURL,
+                                    tls: TLSOptions(certificateAuthority: .file(server.certificates.caCertificate)),
+                                    credentials: .bearerToken(ControllerBench.token), requestTimeout: .seconds(60))
+            var logger = Logger(label: "bench")
+            logger.logLevel = .error
+            self.logger = logger
+            client = try KubeClient(config: config, logger: logger)
+            driver = TestCSIDriver()
+            served = try driver.serve(node: false)
+            var sc = StorageClass(name: "fast")
+            sc.provisioner = driver.configuration.name
+            sc.volumeBindingMode = "Immediate"
+            _ = try await client.create(sc)
+        }
+
+        func stop() async { await served.stop(); server.stop() }
+
+        func snapshot(_ name: String, ns: String) async throws {
+            let handle = "h-\(ns)-\(name)"
+            driver.addSnapshot(Snapshot(sizeBytes: 1 << 30, snapshotId: handle, sourceVolumeId: "src", readyToUse: true))
+            var vs = VolumeSnapshot(name: name, namespace: ns)
+            vs.spec.source.persistentVolumeClaimName = "data"
+            vs = try await client.create(vs)
+            var vsc = VolumeSnapshotContent(name: "c-\(ns)-\(name)")
+            vsc.spec.driver = driver.configuration.name
+            vsc.spec.deletionPolicy = "Delete"
+            vsc.spec.source = JSONMap(object: ["snapshotHandle": .string(handle)])
+            vsc.spec.volumeSnapshotRef = ObjectReference(kind: "VolumeSnapshot", namespace: ns, name: name, uid: vs.metadata.uid)
+            vsc = try await client.create(vsc)
+            vsc.status.snapshotHandle = handle
+            vsc.status.readyToUse = true
+            _ = try await client.updateStatus(vsc)
+            vs.status.boundVolumeSnapshotContentName = vsc.name
+            vs.status.readyToUse = true
+            vs.status.restoreSize = "1Gi"
+            _ = try await client.updateStatus(vs)
+        }
+
+        func grant(in ns: String, from: String, name: String = "allow") async throws {
+            var g = ReferenceGrant(name: name, namespace: ns)
+            var f = ReferenceGrantFrom(); f.group = ""; f.kind = "PersistentVolumeClaim"; f.namespace = from
+            var t = ReferenceGrantTo(); t.group = "snapshot.storage.k8s.io"; t.kind = "VolumeSnapshot"
+            g.spec.from = [f]; g.spec.to = [t]
+            _ = try await client.create(g)
+        }
+
+        func linkedClaim(_ name: String, ns: String, snapshot: String, snapshotNamespace: String) async throws -> PersistentVolumeClaim {
+            var l = DataSourceLink(name: name, namespace: ns)
+            var ref = TypedObjectReference()
+            ref.apiGroup = "snapshot.storage.k8s.io"; ref.kind = "VolumeSnapshot"; ref.name = snapshot; ref.namespace = snapshotNamespace
+            l.spec.sourceRef = ref
+            _ = try await client.create(l)
+            var c = PersistentVolumeClaim(name: name, namespace: ns)
+            c.spec.accessModes = ["ReadWriteOnce"]
+            c.spec.storageClassName = "fast"
+            c.spec.resources.requests = ["storage": "1Gi"]
+            var r = TypedObjectReference(); r.apiGroup = "ferry.io"; r.kind = "DataSourceLink"; r.name = name
+            c.spec.dataSourceRef = r
+            return try await client.create(c)
+        }
+
+        func controller(qps: Double, burst: Int, workers: Int = 10) -> (InformerCache, Controller) {
+            let cache = InformerCache(client: client, served: .init(links: true, grantVersion: "v1beta1", snapshots: true), logger: logger)
+            let context = ReconcileContext(
+                kube: RateLimitedKube(LiveKube(client: client), qps: qps, burst: burst), cache: cache, csi: served.controller,
+                feedback: Feedback(sink: EventRecorder(client: client, component: "ferry", logger: logger)),
+                metrics: ControllerMetrics(),
+                configuration: ControllerConfiguration(driver: DriverCapabilities(name: driver.configuration.name),
+                                                       retryIntervalStart: .milliseconds(100), retryIntervalMax: .seconds(5),
+                                                       workers: workers),
+                logger: logger)
+            let controller = Controller(context: context)
+            controller.register(cache)
+            return (cache, controller)
+        }
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    // MARK: 1. Throughput
+
+    static func provisioningThroughput(claims n: Int, qps: Double, burst: Int, label: String, extrapolateTo: Int? = nil) async throws {
+        let w = try await World()
+        let sources = 10
+        for s in 0..<sources {
+            let ns = "prod-\(s)"
+            _ = try await w.client.create(Namespace(name: ns))
+            try await w.snapshot("snap", ns: ns)
+            for t in 0..<10 { try await w.grant(in: ns, from: "team-\(t)", name: "allow-team-\(t)") }
+        }
+        for t in 0..<10 { _ = try await w.client.create(Namespace(name: "team-\(t)")) }
+        for i in 0..<n {
+            _ = try await w.linkedClaim("claim-\(i)", ns: "team-\(i % 10)", snapshot: "snap", snapshotNamespace: "prod-\(i % sources)")
+        }
+        let (cache, controller) = w.controller(qps: qps, burst: burst)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let run = Task { await withTaskGroup(of: Void.self) { g in
+            g.addTask { await cache.run() }
+            g.addTask { await cache.waitForSync(); await controller.run() }
+        } }
+        var done = 0
+        while done < n {
+            try await Task.sleep(for: .milliseconds(50))
+            done = w.server.count(PersistentVolume.resourceType)
+            if clock.now - start > .seconds(1800) { break }
+        }
+        let elapsed = clock.now - start
+        run.cancel()
+        let volumes = w.driver.volumes.count
+        var line = "throughput [\(label)]: \(done)/\(n) claims provisioned (PV created) in \(String(format: "%.2f", seconds(elapsed))) s"
+            + " = \(String(format: "%.0f", Double(done) / seconds(elapsed))) claims/s; driver volumes \(volumes)"
+        if let total = extrapolateTo, done > 0 {
+            line += "; \(total) claims would take ≈ \(String(format: "%.0f", seconds(elapsed) * Double(total) / Double(done))) s"
+        }
+        print(line)
+        await w.stop()
+    }
+
+    // MARK: 2. Grant latency
+
+    static func grantLatency(samples: Int) async throws {
+        let w = try await World()
+        _ = try await w.client.create(Namespace(name: "staging"))
+        var claimUIDs: [String] = []
+        for i in 0..<samples {
+            let ns = "src-\(i)"
+            _ = try await w.client.create(Namespace(name: ns))
+            try await w.snapshot("snap", ns: ns)
+            let c = try await w.linkedClaim("claim-\(i)", ns: "staging", snapshot: "snap", snapshotNamespace: ns)
+            claimUIDs.append(c.metadata.uid ?? "")
+        }
+        let (cache, controller) = w.controller(qps: 200, burst: 400)
+        let run = Task { await withTaskGroup(of: Void.self) { g in
+            g.addTask { await cache.run() }
+            g.addTask { await cache.waitForSync(); await controller.run() }
+        } }
+        // Let every claim reach its waiting state (one denial event each).
+        try await Task.sleep(for: .seconds(2))
+        let clock = ContinuousClock()
+        var latencies: [Double] = []
+        for i in 0..<samples {
+            let name = "pvc-\(claimUIDs[i])"
+            let start = clock.now
+            try await w.grant(in: "src-\(i)", from: "staging")
+            while !w.driver.requests("CreateVolume", as: CreateVolumeRequest.self).contains(where: { $0.name == name }) {
+                try await Task.sleep(for: .microseconds(200))
+                if clock.now - start > .seconds(60) { break }
+            }
+            latencies.append(seconds(clock.now - start) * 1000)
+        }
+        run.cancel()
+        latencies.sort()
+        func pct(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+        print("grant-to-CreateVolume latency over \(samples) grants: p50 \(String(format: "%.1f", pct(0.5))) ms, "
+              + "p99 \(String(format: "%.1f", pct(0.99))) ms, max \(String(format: "%.1f", latencies.last ?? 0)) ms "
+              + "(external-provisioner: next backoff retry, up to 300 s with --retry-interval-max=5m)")
+        await w.stop()
+    }
+
+    // MARK: 3. Memory
+
+    static func residentMemory(claims n: Int) async throws {
+        let w = try await World()
+        _ = try await w.client.create(Namespace(name: "ferry-system"))
+        for t in 0..<10 { _ = try await w.client.create(Namespace(name: "app-\(t)")) }
+        for i in 0..<n {
+            var c = PersistentVolumeClaim(name: "claim-\(i)", namespace: "app-\(i % 10)")
+            c.metadata.labels = ["app": "bench", "index": "\(i)"]
+            c.spec.accessModes = ["ReadWriteOnce"]
+            c.spec.storageClassName = "fast"
+            c.spec.resources.requests = ["storage": "1Gi"]
+            c.spec.volumeName = "pv-\(i)"
+            _ = try await w.client.create(c)
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let kubeconfig = dir.appendingPathComponent("kubeconfig").path
+        try """
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: b, cluster: {server: "\(w.server.baseURL)", certificate-authority: "\(w.server.certificates.caCertificate)"}}]
+            users: [{name: a, user: {token: \(token)}}]
+            contexts: [{name: b, context: {cluster: b, user: a, namespace: ferry-system}}]
+            current-context: b
+            """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        let ferry = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ferry")
+        let port = Int.random(in: 20_000...40_000)
+        let p = Process()
+        p.executableURL = ferry
+        p.arguments = ["controller", "--standalone", "--kubeconfig", kubeconfig, "--http-endpoint", "127.0.0.1:\(port)"]
+        p.standardError = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        // Ready = caches synced.
+        let clock = ContinuousClock()
+        let start = clock.now
+        var ready = false
+        while !ready, clock.now - start < .seconds(120) {
+            try await Task.sleep(for: .milliseconds(100))
+            let curl = Process()
+            curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            curl.arguments = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/readyz"]
+            let pipe = Pipe()
+            curl.standardOutput = pipe
+            try curl.run()
+            curl.waitUntilExit()
+            ready = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "200"
+        }
+        try await Task.sleep(for: .seconds(2))
+        let status = (try? String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }.map(String.init) ?? "VmRSS: unknown"
+        let hwm = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }.map(String.init) ?? ""
+        print("ferry controller --standalone with \(n) claims cached: ready after \(String(format: "%.1f", seconds(clock.now - start))) s; \(rss.replacingOccurrences(of: "\t", with: " ")); peak \(hwm.replacingOccurrences(of: "\t", with: " "))")
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        await w.stop()
+    }
+}
