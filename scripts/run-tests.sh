@@ -34,7 +34,8 @@ run_group s3    --filter 'S3'
 run_group cloud --filter 'GCS|Azure'
 run_group cli   --filter 'FerryCLITests' --skip 'S3|GCS|Azure'
 run_group kube  --filter 'KubeTests|CurlHTTPTests|FerryCoreTests'
-run_group csi   --filter 'CSITests|GRPCTransportTests|LifecycleStressTests'
+run_group csi   --filter 'CSITests|GRPCTransportTests'
+run_group lifecycle --filter 'LifecycleStressTests'
 run_group controllers --filter 'FerryControllersTests'
 # Local clusters started by the suites dump their stores here on stop; the sweep below validates them.
 export FERRY_STORE_DUMP_DIR="${FERRY_STORE_DUMP_DIR:-$(mktemp -d)}"
