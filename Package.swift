@@ -182,6 +182,7 @@ let package = Package(
         .testTarget(
             name: "LocalClusterTests",
             dependencies: ["LocalCluster", "Kube", "CSI", "GRPCTransport", "KubeTestSupport", "HTTPTestSupport", "CurlHTTP", .product(name: "Logging", package: "swift-log")],
+            exclude: ["Scripts"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "FerryCLITests",

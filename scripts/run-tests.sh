@@ -36,6 +36,8 @@ run_group cli   --filter 'FerryCLITests' --skip 'S3|GCS|Azure'
 run_group kube  --filter 'KubeTests|CurlHTTPTests|FerryCoreTests'
 run_group csi   --filter 'CSITests|GRPCTransportTests|LifecycleStressTests'
 run_group controllers --filter 'FerryControllersTests'
+# Local clusters started by the suites dump their stores here on stop; the sweep below validates them.
+export FERRY_STORE_DUMP_DIR="${FERRY_STORE_DUMP_DIR:-$(mktemp -d)}"
 run_group cluster --filter 'LocalClusterTests'
 # The Helm chart: rendered, linted and validated by real tools (pytest; Python, not swift-testing).
 echo "== test group: chart"
@@ -56,6 +58,12 @@ if FERRY_BIN_DIR=.build/debug timeout 170 bash scripts/demo.sh > "$log" 2>&1; th
 grep -E '^RESULT' "$log" || true
 echo "== test group: demo finished in $(( $(date +%s) - demo_start )) s, exit $rc"
 [ "$rc" -eq 0 ] || failed+=(demo)
+
+# After every suite that runs local clusters: each built-in object they stored must be valid against the official
+# OpenAPI schema (kubernetes-validate, strict).
+echo "== test group: store-sweep"
+if python3 scripts/validate-store-dumps.py "$FERRY_STORE_DUMP_DIR"; then :; else failed+=(store-sweep); fi
+rm -rf "$FERRY_STORE_DUMP_DIR"
 
 if [ "${#failed[@]}" -gt 0 ]; then
   echo "test groups failed: ${failed[*]} ($total tests ran)"

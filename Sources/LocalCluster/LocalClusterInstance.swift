@@ -57,7 +57,9 @@ public final class LocalClusterInstance: Sendable {
             throw LocalClusterError("cannot create the cluster directory \(dir.path): \(error)")
         }
         let certificates = try LocalCertificates.generate(in: dir.appendingPathComponent("pki"))
-        let server = try KubeAPIServer(certificates: certificates, port: options.port)
+        let server = try KubeAPIServer(certificates: certificates, port: options.port,
+                                       crossNamespaceVolumeDataSource: options.crossNamespaceVolumeDataSource,
+                                       behaviour: .cluster)
         for (name, crd) in try ClusterCRDs.all() where !options.withoutCRDs.contains(name) {
             try server.seed(crd, as: CustomResourceDefinition.resourceType)
         }
@@ -111,7 +113,21 @@ public final class LocalClusterInstance: Sendable {
         }
         for task in running { task.cancel() }
         for task in running { await task.value }
+        if let dir = ProcessInfo.processInfo.environment["FERRY_STORE_DUMP_DIR"], !dir.isEmpty {
+            do {
+                try writeStoreDump(to: URL(fileURLWithPath: dir).appendingPathComponent("cluster-\(UUID().uuidString).json"))
+            } catch {
+                logger.error("store dump failed", metadata: ["error": "\(error)"])
+            }
+        }
         server.stop()
+    }
+
+    /// Writes every stored object as `{"items": [...]}` (the input of `scripts/validate-store-dumps.py`).
+    /// `stop()` does this on its own into `$FERRY_STORE_DUMP_DIR` when that is set (`scripts/run-tests.sh` sets it).
+    public func writeStoreDump(to file: URL) throws {
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(JSONCoding.serialize(server.dump())).write(to: file)
     }
 
     static func kubeconfigText(server: String, certificates: LocalCertificates) throws -> String {

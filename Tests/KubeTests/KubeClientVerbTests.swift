@@ -235,6 +235,8 @@ struct KubeClientVerbTests {
         var pv = PersistentVolume(name: "pv-1")
         pv.spec.csi = CSIPersistentVolumeSource(object: ["driver": "ebs.csi.aws.com", "volumeHandle": "vol-1"])
         pv.spec.claimRef = ObjectReference(kind: "PersistentVolumeClaim", namespace: "default", name: "c", uid: "u")
+        pv.spec.capacity = ["storage": "1Gi"]  // the API server validates PVs as kube-apiserver does
+        pv.spec.accessModes = ["ReadWriteOnce"]
         _ = try await f.client.create(pv)
         #expect(try await f.client.get(PersistentVolume.self, name: "pv-1").spec.csi?.driver == "ebs.csi.aws.com")
         var grant = ReferenceGrant(name: "g", namespace: "default")

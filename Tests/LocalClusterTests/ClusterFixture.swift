@@ -17,7 +17,9 @@ final class ClusterFixture: Sendable {
 
     init(components: [any ClusterComponent], nodes: Int = 1, crossNamespaceVolumeDataSource: Bool = false,
          images: [String: String] = [:]) throws {
-        server = try KubeAPIServer(installCRDs: true, bookmarkInterval: .milliseconds(300))
+        // The API server's own CrossNamespaceVolumeDataSource gate is on: components' gate flags are what these tests
+        // vary (with the API server's gate off, a namespaced dataSourceRef never reaches them: it is dropped).
+        server = try KubeAPIServer(installCRDs: true, bookmarkInterval: .milliseconds(300), crossNamespaceVolumeDataSource: true)
         server.addToken(Self.token, for: .init(name: "admin", groups: ["system:masters"]))
         let config = KubeConfig(server: server.baseURL,
                                 tls: TLSOptions(certificateAuthority: .file(server.certificates.caCertificate)),

@@ -107,6 +107,9 @@ struct ProvisioningTests {
             pv.spec.accessModes = ["ReadWriteOnce"]
             pv.spec.storageClassName = "manual"
             pv.spec.persistentVolumeReclaimPolicy = "Retain"
+            var spec = pv.object["spec"]?.object ?? [:]
+            spec["hostPath"] = ["path": "/tmp/static-1"]  // a PV needs a volume source (the API server requires one)
+            pv.object["spec"] = .object(spec)
             _ = try await f.client.create(pv)
             #expect(try await eventually {
                 try await f.client.get(PersistentVolume.self, name: "static-1").status.phase == "Available"

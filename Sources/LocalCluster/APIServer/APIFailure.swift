@@ -18,12 +18,24 @@ struct APIFailure: Error {
                    message: "Operation cannot be fulfilled on \(type.qualifiedName) \"\(name)\": \(why)",
                    details: ["name": .string(name), "group": .string(type.group), "kind": .string(type.plural)])
     }
-    static func invalid(_ type: ResourceType, _ name: String, causes: [(field: String, reason: String, message: String)]) -> APIFailure {
-        let text = causes.map { "\($0.field): \($0.message)" }.joined(separator: ", ")
-        return APIFailure(code: 422, reason: "Invalid", message: "\(type.kind) \"\(name)\" is invalid: \(text)",
+    /// 422 Invalid: `<Kind>[.<group>] "<name>" is invalid: <cause>` (several causes in brackets, comma-separated).
+    static func invalid(_ type: ResourceType, _ name: String, causes: [FieldError]) -> APIFailure {
+        let rendered = causes.map { "\($0.field): \($0.message)" }
+        let text = rendered.count == 1 ? rendered[0] : "[" + rendered.joined(separator: ", ") + "]"
+        return APIFailure(code: 422, reason: "Invalid", message: "\(type.qualifiedKind) \"\(name)\" is invalid: \(text)",
                           details: ["name": .string(name), "group": .string(type.group), "kind": .string(type.kind),
                                     "causes": .array(causes.map { ["field": .string($0.field), "reason": .string($0.reason),
                                                                    "message": .string($0.message)] })])
+    }
+
+    static func invalid(_ type: ResourceType, _ name: String, causes: [(field: String, reason: String, message: String)]) -> APIFailure {
+        invalid(type, name, causes: causes.map { FieldError(field: $0.field, reason: $0.reason, message: $0.message) })
+    }
+
+    /// 409 for a failed DELETE precondition: the Kind stands where the resource usually is (`rest.BeforeDelete`).
+    static func preconditionFailed(_ type: ResourceType, _ name: String, _ why: String) -> APIFailure {
+        APIFailure(code: 409, reason: "Conflict", message: "Operation cannot be fulfilled on \(type.qualifiedKind) \"\(name)\": \(why)",
+                   details: ["name": .string(name), "group": .string(type.group), "kind": .string(type.kind)])
     }
 
     /// 422 for invalid list/watch options (`ListOptions.meta.k8s.io "" is invalid: <field>: <message>`).
@@ -39,4 +51,9 @@ struct APIFailure: Error {
         if let details { o["details"] = .object(details) }
         return .object(o)
     }
+}
+
+extension ResourceType {
+    /// `Kind` for the core group, `Kind.group` otherwise (`schema.GroupKind.String()`).
+    var qualifiedKind: String { group.isEmpty ? kind : "\(kind).\(group)" }
 }

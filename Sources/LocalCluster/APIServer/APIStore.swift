@@ -63,10 +63,24 @@ final class APIStore: @unchecked Sendable {  // @unchecked: all state guarded by
 }
 
 enum Time {
-    static func now() -> String {
+    static func now() -> String { after(seconds: 0) }
+    static func after(seconds: Int64) -> String {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime]
-        return f.string(from: Date())
+        return f.string(from: Date().addingTimeInterval(TimeInterval(seconds)))
+    }
+}
+
+/// The grace period of a pod DELETE (`pod/strategy.go` `CheckGracefulDelete`): the request's `gracePeriodSeconds`,
+/// else `spec.terminationGracePeriodSeconds`; 0 when the pod has no node or has finished; negative becomes 1.
+enum PodGrace {
+    static func period(pod: JSONObject, requested: Int64?) -> Int64? {
+        let spec = pod["spec"]?.object ?? [:]
+        var grace = requested ?? spec["terminationGracePeriodSeconds"]?.int ?? 30
+        let phase = pod["status"]?.object?["phase"]?.string
+        if (spec["nodeName"]?.string ?? "").isEmpty || phase == "Succeeded" || phase == "Failed" { grace = 0 }
+        if grace < 0 { grace = 1 }
+        return grace
     }
 }
 

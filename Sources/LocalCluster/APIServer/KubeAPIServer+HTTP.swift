@@ -93,14 +93,20 @@ extension KubeAPIServer {
             return send(res, 201, try selfSubjectAccessReview(req, user))
         }
         let r = try parse(req.path)
-        if let sub = r.subresource, sub != "status" || !r.type.hasStatusSubresource {
+        switch (r.subresource, r.type) {
+        case (nil, _), ("status", _) where r.type.hasStatusSubresource, ("binding", Pod.resourceType) where req.method == "POST",
+             ("finalize", Namespace.resourceType) where req.method == "PUT":
+            break
+        default:
             throw APIFailure(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
         }
-        let isWatch = req.queryValue("watch") == "true" || req.queryValue("watch") == "1"
+        Thread.current.threadDictionary["ferry.fieldValidation"] = req.queryValue("fieldValidation") ?? "Warn"
+        let isWatch = req.boolQuery("watch")
         let verb: String = switch (req.method, r.name) {
         case ("GET", nil): isWatch ? "watch" : "list"
         case ("GET", _): "get"
         case ("POST", nil): "create"
+        case ("POST", _?) where r.subresource == "binding": "create"
         case ("PUT", _?): "update"
         case ("PATCH", _?): "patch"
         case ("DELETE", _?): "delete"
@@ -113,16 +119,32 @@ extension KubeAPIServer {
         guard allowed(user, verb: verb, group: r.type.group, resource: r.type.plural, namespace: r.namespace) else {
             throw forbidden(user, verb: verb, type: r.type, resource: resourceName, namespace: r.namespace, name: r.name)
         }
+        if let fault = takeFault(verb: verb, resource: resourceName, namespace: r.namespace) {
+            switch fault.effect {
+            case .dropConnection: return res.dropConnection()
+            case .status(410, _) where verb == "watch":
+                res.startStream(status: 200, headers: [("Content-Type", "application/json")])
+                let gone = APIFailure(code: 410, reason: "Expired", message: "too old resource version: \(req.queryValue("resourceVersion") ?? "0") (\(currentResourceVersion))")
+                res.writeChunk(JSONCoding.serialize(["type": "ERROR", "object": gone.status]) + [10])
+                return res.endStream()
+            case .status(let code, let after):
+                throw Self.failure(for: code, retryAfter: after, type: r.type, name: r.name)
+            }
+        }
         let dryRun = req.queryValue("dryRun") == "All"
         let manager = req.queryValue("fieldManager") ?? (req.header("User-Agent").map { String($0.prefix { $0 != "/" }) } ?? "unknown")
         switch verb {
         case "get": send(res, 200, .object(try converted(get(r.type, namespace: r.namespace, name: r.name ?? ""), r.type)))
         case "list": send(res, 200, try list(r.type, namespace: r.namespace, req))
         case "watch": try watch(r.type, namespace: r.namespace, req, res)
+        case "create" where r.subresource == "binding":
+            send(res, 201, try bind(r, body: try parseBody(req)))
         case "create":
             let body = try parseBody(req)
             if r.type.plural == "selfsubjectaccessreviews" { return send(res, 201, try selfSubjectAccessReview(req, user)) }
             send(res, 201, .object(try converted(create(r.type, namespace: r.namespace, body: body, dryRun: dryRun, manager: manager), r.type)))
+        case "update" where r.subresource == "finalize":
+            send(res, 200, .object(try finalize(r, body: try parseBody(req))))
         case "update":
             let body = try parseBody(req)
             send(res, 200, .object(try converted(update(r, body: body, dryRun: dryRun, manager: manager), r.type)))
@@ -139,7 +161,11 @@ extension KubeAPIServer {
     func parseBody(_ req: LocalHTTPRequest) throws(APIFailure) -> JSONObject {
         let contentType = (req.header("Content-Type") ?? "application/json").split(separator: ";").first
             .map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-        // Protobuf and CBOR are not served: 415 makes client-go retry with JSON, as against a server without them.
+        if contentType == "application/vnd.kubernetes.protobuf" {
+            do throws(ProtobufBody.Failure) { return try ProtobufBody.decode(req.body) } catch {
+                throw APIFailure(code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (\(error.message))")
+            }
+        }
         guard contentType == "application/json" || contentType == "*/*" || contentType.isEmpty else {
             throw APIFailure(code: 415, reason: "UnsupportedMediaType",
                              message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml")
@@ -220,5 +246,75 @@ extension KubeAPIServer {
         let crds = Array((store.objects[APIStore.typeKey(CustomResourceDefinition.resourceType)] ?? [:]).values)
         store.cond.unlock()
         return DiscoveryModel(crds: crds)
+    }
+}
+
+extension KubeAPIServer {
+    /// POST `pods/<name>/binding` (the scheduler's bind): sets `spec.nodeName` and `PodScheduled=True`
+    /// (`pod/storage/storage.go` `setPodHostAndAnnotations`).
+    func bind(_ r: Route, body: JSONObject) throws(APIFailure) -> JSONValue {
+        let name = r.name ?? ""
+        let node = body["target"]?.object?["name"]?.string ?? ""
+        guard body["target"]?.object?["kind"]?.string ?? "Node" == "Node", !node.isEmpty else {
+            throw APIFailure.invalid(Pod.resourceType, name, causes: [.required("target.name")])
+        }
+        let key = ObjectKey(namespace: r.namespace, name: name)
+        let bindingType = ResourceType(group: "", version: "v1", kind: "Binding", plural: "pods/binding", namespaced: true,
+                                       hasStatusSubresource: false)
+        try store.locked { () throws(APIFailure) in
+            guard let old = store.objects[APIStore.typeKey(Pod.resourceType)]?[key] else { throw APIFailure.notFound(Pod.resourceType, name) }
+            if old["metadata"]?.object?["deletionTimestamp"] != nil {
+                throw APIFailure.conflict(bindingType, name, "pod \(name) is being deleted, cannot be assigned to a host")
+            }
+            if let current = old["spec"]?.object?["nodeName"]?.string, !current.isEmpty {
+                throw APIFailure.conflict(bindingType, name, "pod \(name) is already assigned to node \"\(current)\"")
+            }
+            var new = old
+            var spec = new["spec"]?.object ?? [:]
+            spec["nodeName"] = .string(node)
+            new["spec"] = .object(spec)
+            var status = new["status"]?.object ?? [:]
+            var conditions = (status["conditions"]?.array ?? []).filter { $0.object?["type"]?.string != "PodScheduled" }
+            conditions.append(["type": "PodScheduled", "status": "True", "lastProbeTime": .null,
+                               "lastTransitionTime": .string(Time.now())])
+            status["conditions"] = .array(conditions)
+            new["status"] = .object(status)
+            // The binding bypasses the pod update rules (spec.nodeName is otherwise immutable).
+            let rv = store.nextRV()
+            var meta = new["metadata"]?.object ?? [:]
+            meta["resourceVersion"] = .string(String(rv))
+            new["metadata"] = .object(meta)
+            store.objects[APIStore.typeKey(Pod.resourceType)]?[key] = new
+            store.record("MODIFIED", Pod.resourceType, new, previous: old, rv: rv)
+        }
+        return ["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success", "code": 201]
+    }
+
+    /// PUT `namespaces/<ns>/finalize`: replaces `spec.finalizers`; a namespace being deleted with none left goes.
+    func finalize(_ r: Route, body: JSONObject) throws(APIFailure) -> JSONObject {
+        let name = r.name ?? ""
+        let wanted = body["spec"]?.object?["finalizers"]?.array ?? []
+        return try store.locked { () throws(APIFailure) -> JSONObject in
+            let key = ObjectKey(namespace: nil, name: name)
+            guard let old = store.objects[APIStore.typeKey(Namespace.resourceType)]?[key] else {
+                throw APIFailure.notFound(Namespace.resourceType, name)
+            }
+            var new = old
+            var spec = new["spec"]?.object ?? [:]
+            spec["finalizers"] = wanted.isEmpty ? nil : .array(wanted)
+            new["spec"] = .object(spec)
+            let rv = store.nextRV()
+            var meta = new["metadata"]?.object ?? [:]
+            meta["resourceVersion"] = .string(String(rv))
+            new["metadata"] = .object(meta)
+            if wanted.isEmpty, meta["deletionTimestamp"] != nil, (meta["finalizers"]?.array ?? []).isEmpty {
+                store.objects[APIStore.typeKey(Namespace.resourceType)]?.removeValue(forKey: key)
+                store.record("DELETED", Namespace.resourceType, new, previous: old, rv: rv)
+            } else {
+                store.objects[APIStore.typeKey(Namespace.resourceType)]?[key] = new
+                store.record("MODIFIED", Namespace.resourceType, new, previous: old, rv: rv)
+            }
+            return new
+        }
     }
 }

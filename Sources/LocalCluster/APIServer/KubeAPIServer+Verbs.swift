@@ -80,10 +80,19 @@ extension KubeAPIServer {
             meta.namespace = nil
         }
         return try store.locked { () throws(APIFailure) -> JSONObject in
-            if t.namespaced, let ns = namespace,
-               store.objects[APIStore.typeKey(Namespace.resourceType)]?[ObjectKey(namespace: nil, name: ns)] == nil {
-                throw APIFailure(code: 404, reason: "NotFound", message: "namespaces \"\(ns)\" not found",
-                                 details: ["name": .string(ns), "kind": "namespaces"])
+            if t.namespaced, let ns = namespace {
+                guard let nsObject = store.objects[APIStore.typeKey(Namespace.resourceType)]?[ObjectKey(namespace: nil, name: ns)] else {
+                    throw APIFailure(code: 404, reason: "NotFound", message: "namespaces \"\(ns)\" not found",
+                                     details: ["name": .string(ns), "kind": "namespaces"])
+                }
+                if nsObject["metadata"]?.object?["deletionTimestamp"] != nil {
+                    let text = "unable to create new content in namespace \(ns) because it is being terminated"
+                    throw APIFailure(code: 403, reason: "Forbidden",
+                                     message: "\(t.qualifiedName) \"\(meta.name ?? meta.generateName ?? "")\" is forbidden: \(text)",
+                                     details: ["name": .string(meta.name ?? ""), "group": .string(t.group), "kind": .string(t.plural),
+                                               "causes": [["reason": "NamespaceTerminating", "message": .string(text),
+                                                           "field": "metadata.namespace"]]])
+                }
             }
             var bucket = store.objects[APIStore.typeKey(t)] ?? [:]
             if meta.name?.isEmpty ?? true {
@@ -91,20 +100,20 @@ extension KubeAPIServer {
                     throw APIFailure.invalid(t, "", causes: [("metadata.name", "FieldValueRequired",
                                                                "Required value: name or generateName is required")])
                 }
-                var candidate = ""
-                repeat {
-                    candidate = prefix + String((0..<5).map { _ in Self.nameChars.randomElement() ?? "x" })
-                } while bucket[ObjectKey(namespace: meta.namespace, name: candidate)] != nil
+                var candidate = MetaValidation.generatedName(prefix)
+                for _ in 0..<8 where bucket[ObjectKey(namespace: meta.namespace, name: candidate)] != nil {
+                    candidate = MetaValidation.generatedName(prefix)
+                }
                 meta.name = candidate
             }
             let name = meta.name ?? ""
-            guard Self.validName(name) else {
-                throw APIFailure.invalid(t, name, causes: [("metadata.name", "FieldValueInvalid",
-                    "Invalid value: \"\(name)\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character")])
-            }
+            let nameErrors = MetaValidation.nameErrors(name, type: t)
+            guard nameErrors.isEmpty else { throw APIFailure.invalid(t, name, causes: nameErrors) }
             let key = ObjectKey(namespace: meta.namespace, name: name)
-            if bucket[key] != nil {
-                throw APIFailure(code: 409, reason: "AlreadyExists", message: "\(t.qualifiedName) \"\(name)\" already exists",
+            if let existing = bucket[key] {
+                let deleting = existing["metadata"]?.object?["deletionTimestamp"] != nil
+                throw APIFailure(code: 409, reason: "AlreadyExists",
+                                 message: (deleting ? "object is being deleted: " : "") + "\(t.qualifiedName) \"\(name)\" already exists",
                                  details: ["name": .string(name), "group": .string(t.group), "kind": .string(t.plural)])
             }
             meta.uid = UUID().uuidString.lowercased()
@@ -117,12 +126,15 @@ extension KubeAPIServer {
             if t.group == "", t.plural == "namespaces" {
                 o["status"] = ["phase": "Active"]
                 var spec = o["spec"]?.object ?? [:]
-                if spec["finalizers"] == nil { spec["finalizers"] = ["kubernetes"] }
+                if spec["finalizers"] == nil, behaviour.clusterLifecycle { spec["finalizers"] = ["kubernetes"] }
                 o["spec"] = .object(spec)
             }
-            if t == CustomResourceDefinition.resourceType { o["status"] = .object(CRDTypes.establishedStatus(of: o)) }
             o["apiVersion"] = .string(t.apiVersion)
             o["kind"] = .string(t.kind)
+            o["metadata"] = meta.json
+            try admitCreate(t, &o)
+            meta = ObjectMeta(json: o["metadata"] ?? [:]) ?? meta
+            if t == CustomResourceDefinition.resourceType { o["status"] = .object(CRDTypes.establishedStatus(of: o)) }
             if dryRun { o["metadata"] = meta.json; return o }
             let rv = store.nextRV()
             meta.resourceVersion = String(rv)
@@ -164,13 +176,17 @@ extension KubeAPIServer {
             meta.object[field] = oldMeta.object[field]
         }
         meta.resourceVersion = oldMeta.resourceVersion
-        if oldMeta.deletionTimestamp != nil, !Set(meta.finalizers).subtracting(oldMeta.finalizers).isEmpty {
-            throw APIFailure.invalid(t, key.name, causes: [("metadata.finalizers", "FieldValueForbidden",
-                                                            "Forbidden: no new finalizers can be added if the object is being deleted")])
+        let added = meta.finalizers.filter { !oldMeta.finalizers.contains($0) }
+        if oldMeta.deletionTimestamp != nil, !added.isEmpty {
+            let list = added.map { FieldError.quoted($0) }.joined(separator: ", ")
+            throw APIFailure.invalid(t, key.name, causes: [.forbidden("metadata.finalizers",
+                "no new finalizers can be added if the object is being deleted, found new finalizers []string{\(list)}")])
         }
         new["metadata"] = meta.json
         new["apiVersion"] = old["apiVersion"]
         new["kind"] = old["kind"]
+        try admitUpdate(t, old: old, new: &new, subresource: subresource)
+        meta = ObjectMeta(json: new["metadata"] ?? [:]) ?? meta
         if new == old { return old }  // a no-op write does not bump resourceVersion
         func body(_ o: JSONObject) -> JSONObject { var o = o; o["metadata"] = nil; o["status"] = nil; return o }
         if body(new) != body(old) { meta.generation = (oldMeta.generation ?? 1) + 1 }
@@ -203,6 +219,9 @@ extension KubeAPIServer {
         return try store.locked { () throws(APIFailure) -> JSONObject in
             guard let old = store.objects[APIStore.typeKey(r.type)]?[key] else { throw APIFailure.notFound(r.type, name) }
             let oldMeta = ObjectMeta(json: old["metadata"] ?? [:]) ?? ObjectMeta()
+            if !Self.isBuiltIn(r.type), meta.resourceVersion?.isEmpty ?? true {
+                throw APIFailure.invalid(r.type, name, causes: [.invalidRaw("metadata.resourceVersion", "0x0", "must be specified for an update")])
+            }
             if let rv = meta.resourceVersion, !rv.isEmpty, rv != oldMeta.resourceVersion {
                 throw APIFailure.conflict(r.type, name, "the object has been modified; please apply your changes to the latest version and try again")
             }
@@ -258,7 +277,7 @@ extension KubeAPIServer {
             guard let applied = (try? JSONCoding.parse(req.body))?.object else {
                 throw APIFailure.badRequest("the apply body must be a JSON (YAML-compatible) object")
             }
-            return try apply(r, key: key, applied: applied, manager: fm, force: req.queryValue("force") == "true", dryRun: dryRun)
+            return try apply(r, key: key, applied: applied, manager: fm, force: req.boolQuery("force"), dryRun: dryRun)
         default:
             throw APIFailure(code: 415, reason: "UnsupportedMediaType",
                              message: "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"
@@ -330,12 +349,43 @@ extension KubeAPIServer {
             var meta = ObjectMeta(json: o["metadata"] ?? [:]) ?? ObjectMeta()
             let pre = options["preconditions"]?.object ?? [:]
             if let uid = pre["uid"]?.string, uid != meta.uid {
-                throw APIFailure.conflict(r.type, name, "Precondition failed: UID in precondition: \(uid), UID in object meta: \(meta.uid ?? "")")
+                throw APIFailure.preconditionFailed(r.type, name, "the UID in the precondition (\(uid)) does not match the UID in record (\(meta.uid ?? "")). The object might have been deleted and then recreated")
             }
             if let rv = pre["resourceVersion"]?.string, rv != meta.resourceVersion {
-                throw APIFailure.conflict(r.type, name, "Precondition failed: ResourceVersion in precondition: \(rv), ResourceVersion in object meta: \(meta.resourceVersion ?? "")")
+                throw APIFailure.preconditionFailed(r.type, name, "the ResourceVersion in the precondition (\(rv)) does not match the ResourceVersion in record (\(meta.resourceVersion ?? "")). The object might have been modified")
             }
             if dry { return (200, o) }
+            if r.type == Namespace.resourceType, !(o["spec"]?.object?["finalizers"]?.array ?? []).isEmpty {
+                // Namespace deletion: Terminating until the namespace controller has removed the contents.
+                if meta.deletionTimestamp != nil {
+                    throw APIFailure.conflict(r.type, name, "The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.")
+                }
+                let old = o
+                meta.deletionTimestamp = Time.now()
+                meta.object["deletionGracePeriodSeconds"] = 0
+                let rv = store.nextRV()
+                meta.resourceVersion = String(rv)
+                o["metadata"] = meta.json
+                o["status"] = ["phase": "Terminating"]
+                store.objects[APIStore.typeKey(r.type)]?[key] = o
+                store.record("MODIFIED", r.type, o, previous: old, rv: rv)
+                return (200, o)
+            }
+            if r.type == Pod.resourceType, behaviour.clusterLifecycle,
+               let grace = PodGrace.period(pod: o, requested: options["gracePeriodSeconds"]?.int), grace > 0 {
+                // Graceful pod deletion: deletionTimestamp = now + grace; the kubelet deletes with grace 0 later.
+                let current = meta.object["deletionGracePeriodSeconds"]?.int
+                if let current, current <= grace { return (200, o) }
+                let old = o
+                meta.object["deletionTimestamp"] = .string(Time.after(seconds: grace))
+                meta.object["deletionGracePeriodSeconds"] = .int(grace)
+                let rv = store.nextRV()
+                meta.resourceVersion = String(rv)
+                o["metadata"] = meta.json
+                store.objects[APIStore.typeKey(r.type)]?[key] = o
+                store.record("MODIFIED", r.type, o, previous: old, rv: rv)
+                return (200, o)
+            }
             if !meta.finalizers.isEmpty {
                 if meta.deletionTimestamp != nil { return (202, o) }
                 let old = o

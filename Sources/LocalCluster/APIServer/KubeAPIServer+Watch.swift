@@ -7,7 +7,7 @@ extension KubeAPIServer {
     func watch(_ t: ResourceType, namespace: String?, _ req: LocalHTTPRequest, _ res: LocalHTTPResponder) throws(APIFailure) {
         let labels = try req.queryValue("labelSelector").map { s throws(APIFailure) in try LabelSelector(s) }
         let fields = try req.queryValue("fieldSelector").map { s throws(APIFailure) in try FieldSelector(s, type: t) }
-        let bookmarks = req.queryValue("allowWatchBookmarks") == "true"
+        let bookmarks = req.boolQuery("allowWatchBookmarks")
         let deadline = req.queryValue("timeoutSeconds").flatMap(Double.init).map { Date().addingTimeInterval($0) }
         let requested = req.queryValue("resourceVersion") ?? ""
         let typeKey = APIStore.typeKey(t)
@@ -24,7 +24,7 @@ extension KubeAPIServer {
                                      message: "too old resource version: \(rv) (\(store.compactedRV + 1))").status)
         }
 
-        let sendInitial = req.queryValue("sendInitialEvents") == "true"
+        let sendInitial = req.boolQuery("sendInitialEvents")
         if sendInitial {
             // WatchList (client-go's default since v1.35): the API's own validation of these options.
             guard req.queryValue("resourceVersionMatch") == "NotOlderThan" else {

@@ -44,7 +44,31 @@ public final class KubeAPIServer: @unchecked Sendable {  // @unchecked: mutable 
 
     public let certificates: LocalCertificates
     let store = APIStore()
-    private var http: LocalHTTPSServer?
+    let http = LockedBox<LocalHTTPSServer?>(nil)
+    let faults = LockedBox<[APIFault]>([])
+    let watchDrops = LockedBox<[String: Int]>([:])
+    /// The API server's `CrossNamespaceVolumeDataSource` gate (kubernetes.md §1.1): off drops a new PVC's namespaced
+    /// `dataSourceRef`.
+    public let crossNamespaceVolumeDataSource: Bool
+    public let behaviour: Behaviour
+
+    /// What of a real cluster's machinery around the API runs, besides validation (always on).
+    public struct Behaviour: Sendable {
+        /// Admission `StorageObjectInUseProtection` (pvc-/pv-protection finalizers on create), the namespace's
+        /// `kubernetes` finalizer (deletion waits for the namespace controller) and graceful pod deletion (a pod with a
+        /// node stays until a DELETE with grace 0, which the kubelet sends).
+        public var clusterLifecycle: Bool
+        /// The garbage collector and the namespace controller (`ControllerManager.swift`).
+        public var controllers: Bool
+        public init(clusterLifecycle: Bool, controllers: Bool) {
+            self.clusterLifecycle = clusterLifecycle
+            self.controllers = controllers
+        }
+        /// What `LocalClusterInstance` runs: everything.
+        public static let cluster = Behaviour(clusterLifecycle: true, controllers: true)
+        /// A bare API server (client tests): objects go at once on DELETE, nothing acts on them.
+        public static let bare = Behaviour(clusterLifecycle: false, controllers: false)
+    }
     let tokens = LockedBox<[String: User]>([:])
     let denyRules = LockedBox<[DenyRule]>([])
     let throttle = LockedBox<(remaining: Int, retryAfter: Int)>((0, 0))
@@ -53,8 +77,8 @@ public final class KubeAPIServer: @unchecked Sendable {  // @unchecked: mutable 
     public let bookmarkInterval: Duration
     let stopped = LockedBox<Bool>(false)
 
-    public var baseURL: String { http?.baseURL ?? "" }
-    public var port: Int { http?.port ?? 0 }
+    public var baseURL: String { http.withLock { $0?.baseURL } ?? "" }
+    public var port: Int { http.withLock { $0?.port } ?? 0 }
 
     /// Kinds of the test suites of the `Kube` client (snapshots, grants and Ferry's own kinds); `installCRD(for:)`
     /// finds a kind's served versions here.
@@ -72,15 +96,22 @@ public final class KubeAPIServer: @unchecked Sendable {  // @unchecked: mutable 
     /// - Parameters:
     ///   - certificates: TLS material; nil uses the process-wide set (`LocalCertificates.shared()`).
     ///   - bookmarkInterval: how often watches that asked for bookmarks get one.
+    ///   - crossNamespaceVolumeDataSource: the API server's gate (kubernetes.md §1.1).
+    ///   - behaviour: `.bare` (default) or `.cluster` (admission finalizers, graceful pod deletion, GC, namespaces).
     public init(certificates: LocalCertificates? = nil, port: Int = 0,
-                bookmarkInterval: Duration = .milliseconds(500)) throws {
+                bookmarkInterval: Duration = .milliseconds(500), crossNamespaceVolumeDataSource: Bool = false,
+                behaviour: Behaviour = .bare) throws {
         self.certificates = try certificates ?? LocalCertificates.shared()
         self.bookmarkInterval = bookmarkInterval
-        http = try LocalHTTPSServer(certificates: self.certificates, port: port) { [weak self] req, res in
+        self.crossNamespaceVolumeDataSource = crossNamespaceVolumeDataSource
+        self.behaviour = behaviour
+        let server = try LocalHTTPSServer(certificates: self.certificates, port: port) { [weak self] req, res in
             guard let self else { return res.respond(status: 503) }
             self.handle(req, res)
         }
+        http.withLock { $0 = server }
         for ns in ["default", "kube-system"] { try seed(Namespace(name: ns)) }
+        if behaviour.controllers { startControllers() }
     }
 
     deinit { stop() }
@@ -89,7 +120,7 @@ public final class KubeAPIServer: @unchecked Sendable {  // @unchecked: mutable 
     public func stop() {
         stopped.withLock { $0 = true }
         store.cond.lock(); store.cond.broadcast(); store.cond.unlock()
-        http?.stop()
+        http.withLock { $0 }?.stop()
     }
 
     // MARK: Test controls
@@ -104,7 +135,7 @@ public final class KubeAPIServer: @unchecked Sendable {  // @unchecked: mutable 
     /// Drops watch history: older resourceVersions now answer 410 Gone.
     public func compact() { store.compact() }
     /// Breaks every open connection (watches see a transport error).
-    public func dropAllConnections() { http?.dropAllConnections() }
+    public func dropAllConnections() { http.withLock { $0 }?.dropAllConnections() }
     /// The current resourceVersion.
     public var currentResourceVersion: String { store.cond.lock(); defer { store.cond.unlock() }; return String(store.rv) }
     /// Method and path of every request, in order.
@@ -175,4 +206,22 @@ public final class KubeAPIServer: @unchecked Sendable {  // @unchecked: mutable 
     }
 
     var builtInGroups: Set<String> { Self.builtInGroups }
+
+    /// Every stored object (built-in and custom), for the kubernetes-validate sweep: `{"items": [...]}`, each with
+    /// its stored apiVersion and kind.
+    public func dump() -> JSONValue {
+        store.cond.lock()
+        defer { store.cond.unlock() }
+        var items: [JSONValue] = []
+        for key in store.objects.keys.sorted() {
+            for (_, o) in (store.objects[key] ?? [:]).sorted(by: { $0.key < $1.key }) { items.append(.object(o)) }
+        }
+        return ["items": .array(items)]
+    }
+
+    /// Whether this request asked for strict field validation (`fieldValidation=Strict`, kubectl's default); set per
+    /// connection thread by the router.
+    var strictFieldValidation: Bool {
+        Thread.current.threadDictionary["ferry.fieldValidation"] as? String == "Strict"
+    }
 }

@@ -1,4 +1,5 @@
 import Kube
+import LocalHTTPS
 
 /// Label selector grammar of the API (`a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`).
 struct LabelSelector {
@@ -114,3 +115,10 @@ extension String {
 }
 
 import Foundation
+
+extension LocalHTTPRequest {
+    /// A boolean query parameter as Go's `strconv.ParseBool` reads it (`1`, `t`, `T`, `TRUE`, `true`, `True`).
+    func boolQuery(_ name: String) -> Bool {
+        ["1", "t", "T", "TRUE", "true", "True"].contains(queryValue(name) ?? "")
+    }
+}
