@@ -13,9 +13,9 @@ build: setup
 release: setup
 	$(SWIFT) build -c release -j $(JOBS)
 
-# The gRPC/protobuf-c suites run a second time under AddressSanitizer + LeakSanitizer (own scratch path, so the
+# The gRPC/protobuf-c suites and the 200x start/stop storm run a second time under AddressSanitizer + LeakSanitizer (own scratch path, so the
 # normal build stays incremental); scripts/lsan-suppressions.txt lists the toolchain-library leaks only.
-ASAN_FILTER ?= GRPCTransportTests|CSITests
+ASAN_FILTER ?= GRPCTransportTests|CSITests|LifecycleStressTests
 
 test: setup
 	$(SWIFT) build --build-tests -j $(JOBS)
@@ -23,6 +23,9 @@ test: setup
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan -j $(JOBS)
 	LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan-suppressions.txt \
 	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --filter '$(ASAN_FILTER)'
+	# Issue 17's 200x start/stop cancellation storm, in its own process (it keeps the 2-thread pool busy).
+	LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan-suppressions.txt \
+	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --filter 'LifecycleStressTests'
 
 demo: release
 	@bash scripts/demo.sh

@@ -34,15 +34,16 @@ run_group s3    --filter 'S3'
 run_group cloud --filter 'GCS|Azure'
 run_group cli   --filter 'FerryCLITests' --skip 'S3|GCS|Azure'
 run_group kube  --filter 'KubeTests|CurlHTTPTests|FerryCoreTests'
-run_group csi   --filter 'CSITests|GRPCTransportTests|LifecycleStressTests'
+run_group csi   --filter 'CSITests|GRPCTransportTests'
+run_group lifecycle --filter 'LifecycleStressTests'
 run_group controllers --filter 'FerryControllersTests'
 # Local clusters started by the suites dump their stores here on stop; the sweep below validates them.
 export FERRY_STORE_DUMP_DIR="${FERRY_STORE_DUMP_DIR:-$(mktemp -d)}"
 run_group cluster --filter 'LocalClusterTests'
-# The Helm chart: rendered, linted and validated by real tools (pytest; Python, not swift-testing).
+# The Helm chart (rendered, linted, validated by real tools) and the container image checks: pytest suites.
 echo "== test group: chart"
 chart_start=$(date +%s)
-if python3 -m pytest -q helm/tests 2>&1 | tee "$log"; then rc=0; else rc=1; fi
+if python3 -m pytest -q helm/tests Tests/ImageTests 2>&1 | tee "$log"; then rc=0; else rc=1; fi
 n=$(grep -oE '^[0-9]+ passed' "$log" | tail -n 1 | grep -oE '[0-9]+')
 total=$(( total + ${n:-0} ))
 echo "== test group: chart finished in $(( $(date +%s) - chart_start )) s, exit $rc"

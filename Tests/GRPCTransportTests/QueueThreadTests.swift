@@ -43,8 +43,10 @@ struct QueueThreadTests {
         let handlers: [String: UnaryHandler] = [
             "/t.S/Compute": { _, _ in
                 observations.record("compute-started")
-                let until = ContinuousClock.now + .seconds(2)
-                while ContinuousClock.now < until {}  // no suspension point
+                // No suspension point: computes until the other call got through, or gives up after 60 s. (A fixed
+                // 2 s budget was too tight under AddressSanitizer on a 2-thread pool shared with other suites.)
+                let until = ContinuousClock.now + .seconds(60)
+                while ContinuousClock.now < until, !observations.events.contains("echo-done") {}
                 observations.record("compute-finished")
                 return []
             },
@@ -57,6 +59,7 @@ struct QueueThreadTests {
             await observations.wait(for: "compute-started")
             #expect(try await channel.unary(method: "/t.S/Echo", request: [4]) == [4])
             #expect(!observations.events.contains("compute-finished"))
+            observations.record("echo-done")
             _ = try await compute.value
         }
     }

@@ -105,6 +105,16 @@ def test_example_driver_chart_objects_validate(example_chart, version):
         kubernetes_validate.validate(obj, version, strict=True)
 
 
+def test_crds_are_ferrys_two_kinds_with_status_and_structural_schemas():
+    found = {c["spec"]["names"]["kind"]: c for c in crds(CHART)}
+    assert set(found) == {"DataSourceLink", "KopiaSnapshot"}
+    for crd in found.values():
+        assert crd["spec"]["group"] == "ferry.io"
+        version = crd["spec"]["versions"][0]
+        assert version["subresources"]["status"] == {}
+        assert version["schema"]["openAPIV3Schema"]["type"] == "object"
+
+
 def test_toggle_off_renders_no_gate_flag_and_no_referencegrant_rbac(example_chart):
     for objects in (render(CHART, {}), render(example_chart, {"ferry": {"enableSnapshotCrossNamespace": False}})):
         for c in containers(objects):

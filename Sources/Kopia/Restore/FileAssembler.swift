@@ -5,7 +5,7 @@ import Darwin
 #endif
 import Synchronization
 
-/// Assembles the plan's files from chunks arriving in any order from many workers (positioned writes): a file is
+/// Assembles a window's files from chunks arriving in any order from many workers (positioned writes): a file is
 /// created under its temporary name on its first chunk, sized up front (so holes stay holes), written with
 /// `pwrite` at each chunk's offset, and — when its last chunk is in — given its metadata and renamed to its real
 /// name. A file with any failed chunk is removed instead, so no half-written file ever has a real name.
@@ -13,7 +13,7 @@ import Synchronization
 /// Contract: `write(file:…)` or `fail(file:…)` is called exactly once per planned chunk of a file. Thread-safe:
 /// per-file state sits behind one of 256 striped locks; only the first chunk's `openat` runs under a lock, every
 /// other system call runs outside it, so many small files proceed in parallel.
-final class FileAssembler: @unchecked Sendable {
+final class FileAssembler: ContentSink, @unchecked Sendable {
     // @unchecked: `slots` is only touched under the stripe lock for its index (see `stripe(for:)`).
     private struct Slot {
         var fd: Int32 = -1
@@ -39,18 +39,18 @@ final class FileAssembler: @unchecked Sendable {
     private let completed = Atomic<Int>(0)
     private let bytes = Atomic<Int64>(0)
 
-    init(plan: RestorePlan, handles: DirectoryHandles, metadata: MetadataApplier, sparse: Bool,
+    init(files: [RestorePlan.PlannedFile], handles: DirectoryHandles, metadata: MetadataApplier, sparse: Bool,
          progress: RestoreProgress) {
-        files = plan.files
-        temporaryNames = plan.files.map { f in
-            TemporaryName.name(prefix: plan.directories[f.parent].temporaryPrefix, index: f.ordinal)
+        self.files = files
+        temporaryNames = files.map { f in
+            TemporaryName.name(prefix: handles.temporaryPrefix(f.parent), index: f.ordinal)
         }
         self.handles = handles
         self.metadata = metadata
         writer = SparseWriter(sparse: sparse)
         self.progress = progress
-        slots = .allocate(capacity: plan.files.count)
-        _ = slots.initialize(from: plan.files.map { Slot(remaining: Int32(clamping: $0.chunks.count)) })
+        slots = .allocate(capacity: files.count)
+        _ = slots.initialize(from: files.map { Slot(remaining: Int32(clamping: $0.chunks.count)) })
         stripes = (0..<256).map { _ in Stripe() }
     }
 

@@ -35,7 +35,10 @@ struct ReadSchedule: Sendable {
     var missing: [(file: Int, error: KopiaError)] = []
     var contentCount = 0
 
-    init(files: [RestorePlan.PlannedFile], source: any RestoreContentSource, maximumGap: Int, maximumLength: Int) {
+    /// - Parameter maximumContents: a unit holds at most this many contents, so a window of many small files
+    ///   packed side by side still spreads over every worker (their writes, not the read, are the work).
+    init(files: [RestorePlan.PlannedFile], source: any RestoreContentSource, maximumGap: Int, maximumLength: Int,
+         maximumContents: Int = 256) {
         var index: [ContentID: Int] = [:]
         var contents: [Content] = []
         for (fileIndex, file) in files.enumerated() {
@@ -76,6 +79,7 @@ struct ReadSchedule: Sendable {
                 let range = contents[i].info.packRange
                 if !run.isEmpty,
                    range.lowerBound - end > Int64(maximumGap) || range.upperBound - start > Int64(maximumLength)
+                    || run.count >= maximumContents
                 {
                     flush()
                 }

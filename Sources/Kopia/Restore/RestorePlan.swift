@@ -1,14 +1,18 @@
-/// What a restore will do, decided before any byte is written (kopia-format.md §12, §13; restic's
-/// `internal/restorer/doc.go`): every directory, file and symlink of the snapshot with its place in the target,
-/// and for every file the contents that make it up and where each lands.
+/// One bounded window of a restore (kopia-format.md §12, §13; restic's `internal/restorer/doc.go`): the
+/// directories entered, the files and symlinks found, and the directories completed since the previous window.
+/// `RestorePlanner` walks the snapshot depth first and cuts it into windows of at most a few thousand entries,
+/// so a restore holds the state of the files in flight, never of the whole tree; within a window reads are still
+/// grouped by pack.
 ///
-/// Indices are stable: directory 0 is the target itself (the snapshot's root directory); every other node names
-/// its parent directory by index, and parents always come before their children. A plan is a pure value built by
-/// `RestorePlanner`; executing it never reads a directory listing again.
+/// Directory IDs are stable for the whole walk: 0 is the target itself (the snapshot's root directory); every
+/// other directory names its parent by ID, and a parent always appears in the same or an earlier window than
+/// its children. A window is a pure value; executing it never reads a directory listing again.
 public struct RestorePlan: Sendable {
     /// A directory to create (or reuse) and whose metadata is applied after all its children.
     public struct PlannedDirectory: Sendable {
-        /// Index of the parent directory; nil for the root (the target).
+        /// This directory's ID (0 for the target).
+        public let id: Int
+        /// ID of the parent directory; nil for the root (the target).
         public let parent: Int?
         public let name: String
         /// The snapshot's entry; nil for the target of a single-file snapshot (its metadata is left alone).
@@ -26,8 +30,8 @@ public struct RestorePlan: Sendable {
         public let entry: DirectoryEntry
         public let path: String
         public let chunks: [ObjectChunk]
-        /// The file's position among all files of the snapshot (stable across runs, even when `skipExisting`
-        /// leaves some out): names its temporary file.
+        /// The file's position among all files and symlinks of the snapshot in walk order (stable across runs,
+        /// even when `skipExisting` leaves some out): names its temporary file.
         public let ordinal: Int
         /// Whether the single chunk is a whole direct object whose length is only known once decoded.
         public let lengthFromContent: Bool
@@ -44,6 +48,8 @@ public struct RestorePlan: Sendable {
         public let entry: DirectoryEntry
         public let path: String
         public let target: String
+        /// Position among all files and symlinks (names the temporary link).
+        public let ordinal: Int
     }
 
     /// Something the planner could not plan (an unreadable or refused listing, a file whose chunk list is
@@ -54,12 +60,14 @@ public struct RestorePlan: Sendable {
         public var description: String { "\(path.isEmpty ? "." : path): \(error)" }
     }
 
+    /// Directories entered in this window, parents before children.
     public var directories: [PlannedDirectory] = []
     public var files: [PlannedFile] = []
     public var symlinks: [PlannedSymlink] = []
     public var failures: [Failure] = []
-    /// Files and symlinks seen so far, planned or not (the next file's `ordinal`).
-    var leavesPlanned = 0
+    /// Directories whose whole subtree lies in this window or earlier ones, children before parents (post-order):
+    /// their metadata can be applied once this window's files and symlinks are in place.
+    public var finishedDirectories: [Int] = []
 
     /// Total bytes of the planned files.
     public var totalBytes: Int64 { files.reduce(0) { $0 + $1.expectedSize } }

@@ -36,6 +36,7 @@ public final class RestoreProgress: Sendable {
     }
 
     func setTotals(files: Int, bytes: Int64) { totals.withLock { $0 = (files, bytes) } }
+    func addTotals(files: Int, bytes: Int64) { totals.withLock { $0 = ($0.files + files, $0.bytes + bytes) } }
     func addBytes(_ n: Int64) { bytesDone.wrappingAdd(n, ordering: .relaxed) }
     func fileDone() { filesDone.wrappingAdd(1, ordering: .relaxed) }
     func fileFailed() { filesFailed.wrappingAdd(1, ordering: .relaxed) }

@@ -27,8 +27,9 @@ public struct RestoreResult: Sendable {
     public var packBytesRead: Int64 = 0
     public var contentsRead = 0
     public var failures: [Failure] = []
-    /// Wall-clock seconds per phase, in order: `plan`, `directories`, `contents` (read, decode, write, rename),
-    /// `symlinks`, `metadata` (directory attributes).
+    /// Wall-clock seconds per phase, summed over the restore's windows: `plan` (waiting for the next window of
+    /// the walk), `directories` (creating them), `contents` (read, decode, write, rename), `metadata` (symlinks
+    /// and directory attributes).
     public var phaseSeconds: [(phase: String, seconds: Double)] = []
     /// The restore stopped at the first failure (`failFast`).
     public var stoppedEarly = false

@@ -1,13 +1,13 @@
 public import Logging
-import Synchronization
 
 /// Reads and authenticates what a snapshot references without writing anything (`ferry verify`): every
 /// directory listing and chunk list (while planning), every symlink target, and the contents of every file — or
 /// of a random sample of `percent` of the files — grouped by pack like a restore, each content decrypted
 /// (AEAD-authenticated), decompressed and checked against its hash.
 ///
-/// Damaged or missing data is reported per path, naming the pack blob and content. Same concurrency and memory
-/// bounds as `SnapshotRestorer`.
+/// Damaged or missing data is reported per path, naming the pack blob and content. It is the restore's pipeline
+/// (`RestorePipeline`) with a `DiscardingOutput`: same windows, concurrency and memory bounds as
+/// `SnapshotRestorer`, nothing written.
 public struct SnapshotVerifier: Sendable {
     public let repository: KopiaRepository
     public let options: RestoreOptions
@@ -45,63 +45,28 @@ public struct SnapshotVerifier: Sendable {
         async throws -> Result
     {
         let share = min(max(percent, 0), 100) / 100
-        var total = 0
         let random = self.random
-        let plan = try await RestorePlanner(repository: repository).plan(root: root) { _ in
-            total += 1
-            return share >= 1 || random.unitInterval() < share
+        let planner = RestorePlanner(repository: repository, root: root, windowEntries: options.windowEntries) { _ in
+            share >= 1 || random.unitInterval() < share
         }
+        let output = DiscardingOutput(progress: progress)
+        var verifyOptions = options
+        verifyOptions.failFast = false
+        let pipeline = RestorePipeline(repository: repository, options: verifyOptions, progress: progress,
+                                       checkHashes: true)
+        var phases = RestorePipeline.Phases()
+        _ = try await pipeline.run(planner, into: output, phases: &phases)
+        let tally = output.tally
         var result = Result()
-        result.filesInSnapshot = total
-        result.filesChecked = plan.files.count
-        result.directories = plan.directories.count
-        result.symlinks = plan.symlinks.count
-        result.damaged = plan.failures.map { RestoreResult.Failure(path: $0.path, error: $0.error) }
-        progress.setTotals(files: plan.files.count, bytes: plan.totalBytes)
-
-        let source = RestoreContentSources.make(repository.contents, checkHashes: true)
-        let schedule = ReadSchedule(files: plan.files, source: source, maximumGap: options.maximumReadGap,
-                                    maximumLength: options.maximumReadLength)
-        let failed = Mutex<[Int: KopiaError]>([:])
-        for (file, error) in schedule.missing { failed.withLock { _ = $0.updateValue(error, forKey: file) } }
-        let reader = PackReader(source: source, parallelism: options.parallelism,
-                                budget: ByteBudget(capacity: options.memoryBudget), progress: progress)
-        await reader.run(schedule, shouldStop: { false }) { content, outcome in
-            var error: KopiaError?
-            switch outcome {
-            case .failure(let e): error = e
-            case .success(let plain):
-                if content.targets.contains(where: \.decompress) {
-                    do {
-                        _ = try ObjectDecompression.decompress(plain, contentID: content.info.contentID)
-                    } catch {
-                        let e = KopiaError.wrap(error).adding(blobID: content.info.packBlobID,
-                                                             contentID: content.info.contentID.description)
-                        failed.withLock { m in for t in content.targets { m[t.file] = m[t.file] ?? e } }
-                        return
-                    }
-                }
-                for t in content.targets where t.exactLength && !t.decompress && Int64(plain.count) != t.length {
-                    error = KopiaError(.corruptContent,
-                                       "chunk at offset \(t.offset) decodes to \(plain.count) bytes, its list says \(t.length)",
-                                       blobID: content.info.packBlobID, contentID: content.info.contentID.description)
-                }
-                progress.addBytes(Int64(plain.count) * Int64(content.targets.count))
-            }
-            if let error {
-                failed.withLock { m in for t in content.targets { m[t.file] = m[t.file] ?? error } }
-            }
-        }
-        let damagedFiles = failed.withLock { $0 }
-        for (file, error) in damagedFiles.sorted(by: { $0.key < $1.key }) {
-            let path = plan.files[file].path
-            result.damaged.append(RestoreResult.Failure(path: path, error: error.adding(path: path)))
-        }
-        result.bytes = plan.files.indices.filter { damagedFiles[$0] == nil }.reduce(0) { $0 + plan.files[$1].expectedSize }
+        result.filesInSnapshot = await planner.filesWalked
+        result.filesChecked = tally.filesChecked
+        result.directories = tally.directories
+        result.symlinks = tally.symlinks
+        result.bytes = tally.bytes
+        result.damaged = tally.damaged.sorted { $0.path < $1.path }
         let snapshot = progress.snapshot()
         result.contentsRead = snapshot.contentsRead
         result.packBytesRead = snapshot.packBytesRead
-        result.damaged.sort { $0.path < $1.path }
         return result
     }
 }

@@ -25,13 +25,12 @@ public struct Directory: Sendable, Hashable {
     /// - Throws: `KopiaError` `.invalidDirectory` with the object ID set: not JSON, wrong stream tag, a bad
     ///   entry (saying which field), or an unsafe name.
     public static func parse(_ bytes: [UInt8], objectID: ObjectID) throws(KopiaError) -> Directory {
+        // The fast parser handles what Kopia writes; anything else goes to JSONDecoder, which decides.
         let raw: Raw
-        do {
-            raw = try JSONDecoder().decode(Raw.self, from: Data(bytes))
-        } catch {
-            let reason = (error as? KopiaError)?.message ?? ManifestEntry.describe(error)
-            throw KopiaError(.invalidDirectory, "directory listing does not parse: \(reason)",
-                             objectID: objectID.description, cause: error)
+        if let fast = DirectoryJSONParser.parse(bytes) {
+            raw = Raw(stream: fast.stream, entries: fast.entries, summary: fast.summary)
+        } else {
+            raw = try decodeWithFoundation(bytes, objectID: objectID)
         }
         guard raw.stream == "kopia:directory" else {
             throw KopiaError(.invalidDirectory,
@@ -44,6 +43,16 @@ public struct Directory: Sendable, Hashable {
                              objectID: objectID.description)
         }
         return Directory(entries: entries, summary: raw.summary)
+    }
+
+    private static func decodeWithFoundation(_ bytes: [UInt8], objectID: ObjectID) throws(KopiaError) -> Raw {
+        do {
+            return try JSONDecoder().decode(Raw.self, from: Data(bytes))
+        } catch {
+            let reason = (error as? KopiaError)?.message ?? ManifestEntry.describe(error)
+            throw KopiaError(.invalidDirectory, "directory listing does not parse: \(reason)",
+                             objectID: objectID.description, cause: error)
+        }
     }
 
     /// Whether `name` is a single path component that stays inside its directory.

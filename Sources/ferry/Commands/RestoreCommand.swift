@@ -29,6 +29,11 @@ struct RestoreCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Concurrent pack reads (default: twice the CPU count).", valueName: "N"))
     var parallel: Int?
 
+    @Option(help: ArgumentHelp(
+        "Bytes of pack ranges and decoded contents held at once, e.g. 96MiB (default 96 MiB, at least 1 MiB); the tree is restored in windows sized from it, so memory does not grow with the number of files.",
+        valueName: "SIZE"))
+    var memoryBudget: String?
+
     @Flag(help: "Print one JSON summary instead of text.")
     var json = false
 
@@ -49,6 +54,9 @@ struct RestoreCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let parallel, parallel < 1 { throw ValidationError("--parallel must be at least 1") }
+        if let memoryBudget, MemoryBudgetOption.bytes(memoryBudget) == nil {
+            throw ValidationError("--memory-budget must be a size such as 96MiB, 512MiB or 1GiB (at least 1MiB)")
+        }
         if target.isEmpty { throw ValidationError("--target must not be empty") }
     }
 
@@ -59,8 +67,10 @@ struct RestoreCommand: AsyncParsableCommand {
             let logger = Logger(label: "ferry")
             let repo = try await repository.open(logger: logger)
             let snapshot = try repo.select(selection)
-            let options = RestoreOptions(parallelism: parallel, skipExisting: skipExisting, restoreOwnership: !noOwner,
-                                         sparse: sparse, checkHashes: checkHashes, failFast: failFast)
+            let options = RestoreOptions(parallelism: parallel,
+                                         memoryBudget: memoryBudget.flatMap(MemoryBudgetOption.bytes) ?? 96 << 20,
+                                         skipExisting: skipExisting, restoreOwnership: !noOwner, sparse: sparse,
+                                         checkHashes: checkHashes, failFast: failFast)
             let progress = RestoreProgress()
             let bar = ProgressBar(progress: progress, verb: "restoring", enabled: !json)
             let start = Date()
@@ -179,5 +189,27 @@ enum RestoreSummaryText {
         if result.skipped > 0 { line += ", \(result.skipped) already present" }
         if !result.failures.isEmpty { line += ", \(result.failures.count) failed" }
         Swift.print(line)
+    }
+}
+
+/// `--memory-budget SIZE`: a byte count with an optional binary or decimal unit (`96MiB`, `1GiB`, `500MB`,
+/// `1048576`).
+enum MemoryBudgetOption {
+    static func bytes(_ text: String) -> Int? {
+        let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("KB", 1000),
+                                      ("MB", 1_000_000), ("GB", 1_000_000_000), ("K", 1 << 10), ("M", 1 << 20),
+                                      ("G", 1 << 30), ("B", 1)]
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        var number = trimmed
+        var scale = 1
+        for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
+            number = String(trimmed.dropLast(suffix.count)).trimmingCharacters(in: .whitespaces)
+            scale = factor
+            break
+        }
+        guard let value = Int(number), value > 0 else { return nil }
+        let (bytes, overflow) = value.multipliedReportingOverflow(by: scale)
+        guard !overflow, bytes >= 1 << 20 else { return nil }
+        return bytes
     }
 }

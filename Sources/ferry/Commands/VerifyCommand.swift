@@ -25,12 +25,20 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Concurrent pack reads (default: twice the CPU count).", valueName: "N"))
     var parallel: Int?
 
+    @Option(help: ArgumentHelp(
+        "Bytes of pack ranges and decoded contents held at once, e.g. 96MiB (default 96 MiB, at least 1 MiB); the tree is restored in windows sized from it, so memory does not grow with the number of files.",
+        valueName: "SIZE"))
+    var memoryBudget: String?
+
     @Flag(help: "Print one JSON summary instead of text.")
     var json = false
 
     func validate() throws {
         guard (0...100).contains(percent) else { throw ValidationError("--percent must be between 0 and 100") }
         if let parallel, parallel < 1 { throw ValidationError("--parallel must be at least 1") }
+        if let memoryBudget, MemoryBudgetOption.bytes(memoryBudget) == nil {
+            throw ValidationError("--memory-budget must be a size such as 96MiB, 512MiB or 1GiB (at least 1MiB)")
+        }
     }
 
     func run() async throws {
@@ -43,7 +51,8 @@ struct VerifyCommand: AsyncParsableCommand {
             let progress = RestoreProgress()
             let bar = ProgressBar(progress: progress, verb: "verifying", enabled: !json)
             let start = Date()
-            let result = try await SnapshotVerifier(repository: repo, options: RestoreOptions(parallelism: parallel),
+            let result = try await SnapshotVerifier(repository: repo, options: RestoreOptions(
+                parallelism: parallel, memoryBudget: memoryBudget.flatMap(MemoryBudgetOption.bytes) ?? 96 << 20),
                                                     logger: logger)
                 .verify(snapshot.rootEntry, percent: percent, progress: progress)
             bar.finish()

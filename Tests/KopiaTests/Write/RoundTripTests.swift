@@ -85,6 +85,48 @@ struct RoundTripTests {
         }
     }
 
+    /// Issue 16: an unchanged directory keeps its previous directory object (nothing re-encoded or written),
+    /// and a change deep in the tree rewrites only the directories on its path.
+    @Test func unchangedDirectoriesReuseTheirPreviousObjects() async throws {
+        let dir = try WriteTestSupport.tempDir("reuse")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let tree = dir + "/tree"
+        for sub in ["a/x", "a/y", "b"] {
+            try FileManager.default.createDirectory(atPath: tree + "/" + sub, withIntermediateDirectories: true)
+            for k in 0..<3 { try Data("\(sub) \(k)".utf8).write(to: URL(fileURLWithPath: "\(tree)/\(sub)/f\(k)")) }
+        }
+        symlink("b/f0", tree + "/link")
+        var options = RepositoryCreateOptions()
+        options.keyAlgorithm = "pbkdf2-sha256-600000"
+        _ = try await RepositoryCreator.createFilesystem(at: dir + "/repo", password: "pw", options: options)
+        let storage = try FilesystemStorage(root: dir + "/repo")
+        let source = SnapshotSource(userName: "u", host: "h", path: "/tree")
+        func snapshot() async throws -> SnapshotUploadResult {
+            try await RepositoryWriter.open(storage: storage, password: "pw", logger: WriteTestSupport.logger)
+                .snapshot(path: tree, source: source, options: .init())
+        }
+        let first = try await snapshot()
+        let same = try await snapshot()
+        #expect(same.rootObjectID == first.rootObjectID)
+        #expect(same.contents.written == 1)  // the manifest only
+        #expect(same.stats.cachedFiles == 9)
+
+        try Data("changed".utf8).write(to: URL(fileURLWithPath: tree + "/a/y/f1"))
+        let changed = try await snapshot()
+        #expect(changed.rootObjectID != first.rootObjectID)
+        #expect(changed.contents.written == 5)  // the file, a/y, a, the root, the manifest
+        let reader = try await WriteTestSupport.read(dir + "/repo", password: "pw")
+        let before = try Directory.parse(try await reader.objects.read(first.rootObjectID), objectID: first.rootObjectID)
+        let after = try Directory.parse(try await reader.objects.read(changed.rootObjectID),
+                                        objectID: changed.rootObjectID)
+        #expect(after.entry(named: "b")?.objectID == before.entry(named: "b")?.objectID)
+        #expect(after.entry(named: "a")?.objectID != before.entry(named: "a")?.objectID)
+        #expect(after.entry(named: "a")?.summary?.fileCount == 6)
+        let tree2 = try await WriteTestSupport.describeSnapshot(reader, root: try #require(
+            SnapshotManifest(entry: try #require(reader.manifests.entry(id: changed.manifestID))).rootEntry))
+        #expect(tree2 == (try WriteTestSupport.describeTree(tree)))
+    }
+
     @Test func unreadableFilesAreReportedAndSkipped() async throws {
         guard getuid() != 0 else { return }  // root reads everything
         let dir = try WriteTestSupport.tempDir("unread")

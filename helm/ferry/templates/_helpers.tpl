@@ -40,9 +40,9 @@ helm.sh/chart: ferry-0.1.0
 {{- default (include "ferry.fullname" .) $v.serviceAccount.name -}}
 {{- end -}}
 
+{{/* Where populator pods and their short-lived Secrets run: Ferry's own namespace (`--namespace`). */}}
 {{- define "ferry.workNamespace" -}}
-{{- $v := include "ferry.values" . | fromYaml -}}
-{{- default .Release.Namespace $v.workNamespace -}}
+{{- .Release.Namespace -}}
 {{- end -}}
 
 {{- define "ferry.image" -}}
@@ -76,13 +76,15 @@ For a CSI driver chart's csi-provisioner container: the args to add (a YAML list
 - controller
 {{- if $csi }}
 - --csi-address={{ $v.sidecar.csiAddress }}
+{{- else }}
+- --standalone
 {{- end }}
 - --namespace={{ $root.Release.Namespace }}
-- --work-namespace={{ include "ferry.workNamespace" $root }}
 - --populator-image={{ default (include "ferry.image" $root) $v.populatorImage }}
+- --populator-pull-policy={{ $v.image.pullPolicy }}
 - --feature-gates=CrossNamespaceVolumeDataSource={{ $v.enableSnapshotCrossNamespace }}
-- --leader-election={{ $v.leaderElection.enabled }}
 {{- if $v.leaderElection.enabled }}
+- --leader-election
 - --leader-election-namespace={{ default $root.Release.Namespace $v.leaderElection.namespace }}
 {{- end }}
 - --worker-threads={{ $v.controller.workerThreads }}
@@ -91,7 +93,6 @@ For a CSI driver chart's csi-provisioner container: the args to add (a YAML list
 - --retry-interval-max={{ $v.controller.retryIntervalMax }}
 - --kube-api-qps={{ $v.controller.kubeApiQPS }}
 - --kube-api-burst={{ $v.controller.kubeApiBurst }}
-- --log-level={{ $v.controller.logLevel }}
 {{- if $v.metrics.enabled }}
 - --http-endpoint=:{{ $v.metrics.port }}
 {{- end }}
@@ -111,6 +112,8 @@ imagePullPolicy: {{ $v.image.pullPolicy }}
 args:
   {{- include "ferry.controllerArgs" (list $root $csi) | nindent 2 }}
 env:
+  - name: FERRY_LOG_LEVEL
+    value: {{ $v.controller.logLevel | quote }}
   - name: POD_NAME
     valueFrom: {fieldRef: {fieldPath: metadata.name}}
   - name: POD_NAMESPACE
