@@ -13,9 +13,9 @@ build: setup
 release: setup
 	$(SWIFT) build -c release -j $(JOBS)
 
-# The gRPC/protobuf-c suites run a second time under AddressSanitizer + LeakSanitizer (own scratch path, so the
+# The gRPC/protobuf-c suites and the 200x start/stop storm run a second time under AddressSanitizer + LeakSanitizer (own scratch path, so the
 # normal build stays incremental); scripts/lsan-suppressions.txt lists the toolchain-library leaks only.
-ASAN_FILTER ?= GRPCTransportTests|CSITests
+ASAN_FILTER ?= GRPCTransportTests|CSITests|LifecycleStressTests
 
 test: setup
 	$(SWIFT) build --build-tests -j $(JOBS)

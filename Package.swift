@@ -139,6 +139,12 @@ let package = Package(
             path: "Benchmarks/ControllerBench",
             swiftSettings: swiftSettings),
 
+        .executableTarget(
+            name: "local-apiserver-bench",
+            dependencies: ["LocalCluster", "LocalHTTPS", "Kube", "CurlHTTP", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/LocalAPIServerBench",
+            swiftSettings: swiftSettings),
+
         // MARK: Test support (non-product)
         .target(name: "FerryTestSupport", dependencies: ["FerryCore"], path: "Tests/Support/FerryTestSupport",
                 swiftSettings: swiftSettings),

@@ -1,58 +1,247 @@
 #!/usr/bin/env bash
-# The README's main command on the embedded default (no cluster, no network): create a Kopia repository,
-# take two snapshots with a change between them, list them, restore the older one by time, and verify it.
+# Ferry's main job, on the local control plane, driven with kubectl: a claim in "staging" is filled from a
+# VolumeSnapshot in "production" — and only once the owner of "production" allows it with a ReferenceGrant.
+#
+#   make demo                                  # release build (make runs `make release` first)
+#   FERRY_BIN_DIR=.build/debug bash scripts/demo.sh   # any build directory holding ferry + ferry-localcluster
+#   FERRY_DEMO_KOPIA_CLI=0 …                   # leave out the short Kopia CLI part at the end
+#
+# Exits non-zero when an expected state is not reached (every wait is bounded and says what it waited for);
+# stops every process it started and removes its temporary directory on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin="$(swift build -c release --show-bin-path)"
-ferry="$bin/ferry"
+
+bin="${FERRY_BIN_DIR:-}"
+if [ -z "$bin" ]; then bin="$(swift build -c release --show-bin-path)"; fi
+bin="$(cd "$bin" && pwd)"
+for exe in ferry ferry-localcluster; do
+  [ -x "$bin/$exe" ] || { echo "demo: $bin/$exe is missing (run \`make release\` or set FERRY_BIN_DIR)" >&2; exit 1; }
+done
+command -v kubectl >/dev/null || { echo "demo: kubectl is missing (bash scripts/setup.sh installs it)" >&2; exit 1; }
+
 work="$(mktemp -d /tmp/ferry-demo.XXXXXX)"
-trap 'rm -rf "$work"' EXIT
-export KOPIA_PASSWORD=demo-password KOPIA_REPOSITORY="filesystem://$work/repo"
+cluster="$work/cluster"
+pids=()
+cleanup() {
+  local rc=$?
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  if [ "$rc" -ne 0 ]; then
+    echo "demo FAILED (exit $rc); last lines of the logs:" >&2
+    for log in "$work/cluster.log" "$work/ferry.log"; do
+      [ -f "$log" ] && { echo "--- $log" >&2; tail -n 25 "$log" >&2; }
+    done
+  fi
+  rm -rf "$work"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
 say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+fail() { echo "demo: FAILED: $*" >&2; exit 1; }
+# Every kubectl command is printed before it runs.
+k() { printf '\033[2m$ kubectl %s\033[0m\n' "$*" >&2; kubectl "$@"; }
+now() { date +%s.%N; }
+# wait_for SECONDS "what" command… : polls every 0.1 s until the command succeeds.
+wait_for() {
+  local limit="$1" what="$2"; shift 2
+  local deadline; deadline=$(python3 -c "import time; print(time.time() + $limit)")
+  until "$@" >/dev/null 2>&1; do
+    python3 -c "import sys, time; sys.exit(0 if time.time() < $deadline else 1)" \
+      || fail "$what: not reached within ${limit} s"
+    sleep 0.1
+  done
+}
+jp() { kubectl get "$@" 2>/dev/null; }   # quiet reads used by the polls
+pvc_cols='NAME:.metadata.name,STATUS:.status.phase,VOLUME:.spec.volumeName,CAPACITY:.status.capacity.storage,STORAGECLASS:.spec.storageClassName'
+event_cols='TYPE:.type,REASON:.reason,FROM:.source.component,MESSAGE:.message'
 
-say "1. A sample tree in $work/data"
-mkdir -p "$work/data/docs/notes" "$work/data/bin" "$work/data/empty"
-printf 'Hello from Ferry.\n' > "$work/data/README.txt"
-python3 -c "import random; r=random.Random(7); open('$work/data/docs/blob.bin','wb').write(r.randbytes(9<<20))"
-seq 1 200000 > "$work/data/docs/notes/numbers.txt"
-printf '#!/bin/sh\necho tool\n' > "$work/data/bin/tool.sh"; chmod 0750 "$work/data/bin/tool.sh"
-ln -s README.txt "$work/data/link-to-readme"
-: > "$work/data/empty-file"
-(cd "$work/data" && find . -printf '%y %m %s %p\n' | sort) | sed 's/^/   /'
+say "1. Start the local control plane and Ferry"
+"$bin/ferry-localcluster" up --dir "$cluster" > "$work/cluster.log" 2>&1 &
+pids+=($!)
+wait_for 60 "the local control plane printing 'ready' (log: $work/cluster.log)" grep -q '^ready' "$work/cluster.log"
+echo "   ferry-localcluster up --dir $cluster: API server, CSI driver local.csi.ferry.io, PV binder,"
+echo "   external-provisioner, snapshot controller, scheduler, kubelet (pods run as local processes)"
+export KUBECONFIG="$cluster/kubeconfig"
+export KUBECACHEDIR="$work/kubecache"
+k apply -f helm/ferry/crds/
+k apply -f - <<'YAML'
+apiVersion: v1
+kind: Namespace
+metadata: {name: ferry-system}
+YAML
+"$bin/ferry" controller --csi-address "unix://$cluster/csi.sock" --kubeconfig "$KUBECONFIG" \
+  --namespace ferry-system --http-endpoint 127.0.0.1:0 > "$work/ferry.log" 2>&1 &
+ferry_pid=$!
+pids+=($ferry_pid)
+echo "   ferry controller --csi-address unix://$cluster/csi.sock --kubeconfig … --namespace ferry-system (pid $ferry_pid)"
+sleep 0.5
+kill -0 "$ferry_pid" 2>/dev/null || fail "ferry controller exited at startup (log: $work/ferry.log)"
 
-say "2. A new Kopia repository (format v3, index v2, BLAKE2B-256-128, AES256-GCM-HMAC-SHA256, DYNAMIC-4M-BUZHASH)"
-"$ferry" repo create
+say "2. production: a claim, a pod that fills it with data, and a VolumeSnapshot of it"
+k apply -f - <<'YAML'
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: local}
+provisioner: local.csi.ferry.io
+volumeBindingMode: Immediate
+---
+apiVersion: snapshot.storage.k8s.io/v1
+kind: VolumeSnapshotClass
+metadata: {name: local, annotations: {snapshot.storage.kubernetes.io/is-default-class: "true"}}
+driver: local.csi.ferry.io
+deletionPolicy: Delete
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: production}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: staging}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: webapp-data, namespace: production}
+spec:
+  storageClassName: local
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: fill-webapp-data, namespace: production}
+spec:
+  restartPolicy: Never
+  containers:
+  - name: fill
+    image: busybox
+    command: [sh, -c]
+    args:
+    - |
+      set -e
+      mkdir -p /data/db /data/uploads
+      printf 'orders: 1042\ncustomers: 311\n' > /data/db/stats.txt
+      i=0; while [ $i -lt 2000 ]; do echo "order $i shipped"; i=$((i+1)); done > /data/db/orders.log
+      head -c 1048576 /dev/urandom > /data/uploads/photo.bin
+      echo "filled /data"
+    volumeMounts: [{name: data, mountPath: /data}]
+  volumes:
+  - name: data
+    persistentVolumeClaim: {claimName: webapp-data}
+YAML
+wait_for 30 "production/webapp-data Bound" \
+  sh -c "kubectl get pvc -n production webapp-data -o jsonpath='{.status.phase}' | grep -qx Bound"
+wait_for 60 "pod production/fill-webapp-data Succeeded" \
+  sh -c "kubectl get pod -n production fill-webapp-data -o jsonpath='{.status.phase}' | grep -qx Succeeded"
+k get pvc -n production -o custom-columns="$pvc_cols"
+k get pod -n production -o custom-columns=NAME:.metadata.name,NODE:.spec.nodeName,PHASE:.status.phase
+src_pv="$(jp pvc -n production webapp-data -o jsonpath='{.spec.volumeName}')"
+src_handle="$(jp pv "$src_pv" -o jsonpath='{.spec.csi.volumeHandle}')"
+[ -n "$src_handle" ] && [ -d "$cluster/volumes/$src_handle" ] || fail "no volume directory for production/webapp-data"
+tree_sums() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
+tree_sums "$cluster/volumes/$src_handle" > "$work/source.sha256"
+[ -s "$work/source.sha256" ] || fail "the pod wrote nothing into volume $src_handle"
+echo "   volume $src_handle now holds:"; sed 's/^/     /' "$work/source.sha256"
 
-say "3. Snapshot #1"
-"$ferry" snapshot create "$work/data" --identity demo@laptop:/data --description "before the change"
-(cd "$work/data" && find . -type f -o -type l | sort | xargs -d '\n' sha256sum 2>/dev/null) > "$work/v1.sha256" || true
-cp -a "$work/data" "$work/original-v1"
-sleep 1.1
-asof="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-sleep 1.1
+k apply -f - <<'YAML'
+apiVersion: snapshot.storage.k8s.io/v1
+kind: VolumeSnapshot
+metadata: {name: webapp-nightly, namespace: production}
+spec: {volumeSnapshotClassName: local, source: {persistentVolumeClaimName: webapp-data}}
+YAML
+wait_for 30 "production/webapp-nightly readyToUse" \
+  sh -c "kubectl get volumesnapshot -n production webapp-nightly -o jsonpath='{.status.readyToUse}' | grep -qx true"
+k get volumesnapshot -n production -o custom-columns=NAME:.metadata.name,READY:.status.readyToUse,SOURCE:.spec.source.persistentVolumeClaimName,CONTENT:.status.boundVolumeSnapshotContentName
 
-say "4. Change the tree (append, chmod, delete, add) and take snapshot #2 (unchanged files are reused)"
-printf 'More text.\n' >> "$work/data/README.txt"
-chmod 0700 "$work/data/bin/tool.sh"
-rm "$work/data/docs/notes/numbers.txt"
-printf 'new\n' > "$work/data/docs/new.txt"
-"$ferry" snapshot create "$work/data" --identity demo@laptop:/data --description "after the change"
+say "3. staging: a DataSourceLink to production's snapshot, and an ordinary claim that names the link"
+k apply -f - <<'YAML'
+apiVersion: ferry.io/v1alpha1
+kind: DataSourceLink
+metadata: {name: webapp-nightly, namespace: staging}
+spec:
+  sourceRef: {apiGroup: snapshot.storage.k8s.io, kind: VolumeSnapshot, namespace: production, name: webapp-nightly}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: webapp-data, namespace: staging}
+spec:
+  storageClassName: local
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+  dataSourceRef: {apiGroup: ferry.io, kind: DataSourceLink, name: webapp-nightly}
+YAML
+wait_for 30 "a Warning on staging/webapp-data naming the missing ReferenceGrant" \
+  sh -c "kubectl get events -n staging --field-selector involvedObject.name=webapp-data,type=Warning -o jsonpath='{.items[*].message}' | grep -q ReferenceGrant"
+sleep 1
+phase="$(jp pvc -n staging webapp-data -o jsonpath='{.status.phase}')"
+[ "$phase" = Pending ] || fail "staging/webapp-data is $phase without a grant (expected Pending)"
+k get pvc -n staging webapp-data -o custom-columns="$pvc_cols"
+say "   Pending — and Ferry says why:"
+k describe pvc -n staging webapp-data
+k get datasourcelink -n staging -o wide
 
-say "5. The snapshots in the repository"
-"$ferry" snapshot list
+say "4. The owner of production allows it (a ReferenceGrant in production)"
+# A watch started before the grant exists reports the moment the claim binds.
+kubectl wait -n staging pvc/webapp-data --for=jsonpath='{.status.phase}'=Bound --timeout=30s > "$work/wait.out" 2>&1 &
+wait_pid=$!
+pids+=($wait_pid)
+sleep 1
+before=$(now)
+k apply -f - <<'YAML'
+apiVersion: gateway.networking.k8s.io/v1beta1
+kind: ReferenceGrant
+metadata: {name: staging-may-restore, namespace: production}
+spec:
+  from: [{group: "", kind: PersistentVolumeClaim, namespace: staging}]
+  to: [{group: snapshot.storage.k8s.io, kind: VolumeSnapshot}]
+YAML
+stored=$(now)
+wait "$wait_pid" || { cat "$work/wait.out" >&2; fail "staging/webapp-data not Bound within 30 s of the grant"; }
+end=$(now)
+printf '\033[2m$ kubectl wait -n staging pvc/webapp-data --for=jsonpath={.status.phase}=Bound --timeout=30s  (started before the apply)\033[0m\n' >&2
+sed 's/^/   /' "$work/wait.out"
+bound_after=$(python3 -c "print('%.2f' % max(0.0, $end - $stored))")
+with_apply=$(python3 -c "print('%.2f' % ($end - $before))")
+[ "$(jp pvc -n staging webapp-data -o jsonpath='{.status.phase}')" = Bound ] || fail "staging/webapp-data is not Bound"
+echo "   staging/webapp-data Bound ${bound_after} s after the grant was stored (${with_apply} s counting kubectl apply's own start-up)"
+k get pvc -n staging webapp-data -o custom-columns="$pvc_cols"
+pv="$(jp pvc -n staging webapp-data -o jsonpath='{.spec.volumeName}')"
+k get pv "$pv" -o jsonpath='{.metadata.annotations}' | python3 -c '
+import json, sys
+for key, value in sorted(json.load(sys.stdin).items()):
+    if key.startswith("ferry.io/") or key.startswith("pv.kubernetes.io/provisioned-by"):
+        print("   %s: %s" % (key, value))'
+k get datasourcelink -n staging -o wide
+k get events -n staging --field-selector involvedObject.name=webapp-data --sort-by=.lastTimestamp -o custom-columns="$event_cols" | cut -c1-220
 
-say "6. Restore the snapshot as of $asof (the older one) into $work/restored"
-"$ferry" restore --identity demo@laptop:/data --as-of "$asof" --target "$work/restored"
-say "7. Verify the restored tree against the original"
-if diff -r --no-dereference "$work/original-v1" "$work/restored" >/dev/null \
-   && [ "$(cd "$work/original-v1" && find . -printf '%y %m %s %p %l\n' | sort)" = "$(cd "$work/restored" && find . -printf '%y %m %s %p %l\n' | sort)" ] \
-   && [ "$(cd "$work/original-v1" && find . ! -type l -printf '%p %T@\n' | sort)" = "$(cd "$work/restored" && find . ! -type l -printf '%p %T@\n' | sort)" ]; then
-  echo "   identical: contents, modes, sizes, mtimes (ns), symlink targets and empty directories match"
+say "5. The data, in staging's new volume"
+handle="$(jp pv "$pv" -o jsonpath='{.spec.csi.volumeHandle}')"
+[ -n "$handle" ] && [ "$handle" != "$src_handle" ] || fail "staging's PV has no volume of its own (handle '$handle')"
+tree_sums "$cluster/volumes/$handle" > "$work/restored.sha256"
+echo "   volume $handle holds:"; sed 's/^/     /' "$work/restored.sha256"
+if cmp -s "$work/source.sha256" "$work/restored.sha256"; then
+  echo "   identical to production's volume (sha256 of every file)"
 else
-  echo "   MISMATCH between the original and the restored tree"; exit 1
+  diff "$work/source.sha256" "$work/restored.sha256" >&2 || true
+  fail "staging's volume differs from production's"
+fi
+echo "RESULT grant_to_bound_seconds=$bound_after grant_apply_to_bound_seconds=$with_apply"
+
+if [ "${FERRY_DEMO_KOPIA_CLI:-1}" = 1 ]; then
+  say "6. The Kopia CLI: back up a tree into a local repository, restore it, compare"
+  export KOPIA_PASSWORD=demo-password KOPIA_REPOSITORY="filesystem://$work/repo"
+  "$bin/ferry" repo create
+  "$bin/ferry" snapshot create "$cluster/volumes/$src_handle" --identity webapp-backup-production@production:/data
+  "$bin/ferry" snapshot list
+  "$bin/ferry" restore --identity webapp-backup-production@production:/data --target "$work/restored-kopia"
+  [ "$(tree_sums "$work/restored-kopia")" = "$(cat "$work/source.sha256")" ] || fail "Kopia restore differs"
+  echo "   restored tree identical (sha256 of every file)"
 fi
 
-say "8. Verify the newest snapshot: read and authenticate every content it references"
-"$ferry" verify --identity demo@laptop:/data
-
-say "Done."
+say "Done: a claim in staging was filled from production's snapshot only after production granted it."

@@ -53,6 +53,13 @@ covered='KopiaTests|S3|GCS|Azure|FerryCLITests|KubeTests|CurlHTTPTests|FerryCore
 if "$SWIFT" test list --skip-build 2>/dev/null | grep -qvE "$covered"; then
   run_group rest --skip "$covered"
 fi
+# The demo (scripts/demo.sh) on the local control plane, driven with kubectl, against the debug build: one test.
+echo "== test group: demo"
+demo_start=$(date +%s)
+if FERRY_BIN_DIR=.build/debug timeout 170 bash scripts/demo.sh > "$log" 2>&1; then rc=0; total=$(( total + 1 )); else rc=1; cat "$log"; fi
+grep -E '^RESULT' "$log" || true
+echo "== test group: demo finished in $(( $(date +%s) - demo_start )) s, exit $rc"
+[ "$rc" -eq 0 ] || failed+=(demo)
 
 # After every suite that runs local clusters: each built-in object they stored must be valid against the official
 # OpenAPI schema (kubernetes-validate, strict).

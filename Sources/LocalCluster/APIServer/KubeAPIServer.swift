@@ -5,16 +5,30 @@ public import LocalHTTPS
 /// The local control plane's Kubernetes API server: real HTTPS on loopback with the API's semantics.
 ///
 /// Implemented faithfully: resourceVersion as one monotonic decimal counter, uid/creationTimestamp/generation, watches
-/// from a version with bookmarks and 410 for compacted versions, 409 on stale updates and preconditions, 404, label and
-/// field selectors (unsupported field labels are rejected as upstream does), pagination with `limit`/`continue`, JSON
-/// merge patch, server-side apply with per-field ownership and conflicts, `generateName`, the status subresource,
-/// finalizers and `deletionTimestamp`, dry-run, bearer-token and client-certificate authentication (`system:masters`
-/// may do anything), per-resource 403 rules, SelfSubjectAccessReview, NamespaceLifecycle (creating in a missing
-/// namespace is 404), custom resources served while their CustomResourceDefinition is installed and serves the version.
+/// from a version with bookmarks, WatchList (`sendInitialEvents`) and 410 for compacted versions, 409 on stale
+/// updates and preconditions (upstream texts), 404, label and field selectors (unsupported field labels are rejected
+/// as upstream does), pagination with `limit`/`continue`, JSON merge, strategic merge (built-in kinds) and JSON patch,
+/// server-side apply with per-field ownership and conflicts, `generateName`, the status subresource, finalizers and
+/// `deletionTimestamp`, dry-run, bearer-token and client-certificate authentication (`system:masters` may do
+/// anything), per-resource 403 rules, SelfSubjectAccessReview, NamespaceLifecycle, discovery (aggregated v2 and
+/// legacy), OpenAPI v3 for server-side field validation, custom resources served while their CRD is installed (with
+/// structural-schema validation and pruning), the built-in validation and strategies of `KubeAPIServer+Admission`
+/// (names, labels, PVC/PV/Pod/StorageClass, dataSource rules and the `CrossNamespaceVolumeDataSource` gate), and
+/// with `behaviour: .cluster`: admission finalizers, graceful pod deletion, namespace deletion, garbage collection.
 ///
-/// Knowingly different from kube-apiserver (tests must not rely on these): continue tokens page through the *current*
-/// state rather than an etcd snapshot; apply treats lists as atomic; no admission webhooks, no aggregated API servers,
-/// no protobuf, no HTTP/2; authorization is allow-unless-denied for authenticated users instead of RBAC.
+/// Knowingly different from kube-apiserver (tests must not rely on these):
+/// - no server-side Table output (kubectl prints NAME and AGE; CRD printer columns are not used), no `/openapi/v2`
+///   and no component schemas in v3 (`kubectl explain` does not work), no protobuf responses; protobuf request bodies
+///   only for Namespace, Secret, ConfigMap and ServiceAccount (what typed `kubectl create` sends);
+/// - built-in kinds get the validation a volume workflow meets, not all of `pkg/apis/*/validation`; unknown fields of
+///   built-in kinds are stored rather than dropped (the kubernetes-validate sweep catches them in tests);
+/// - CRDs: no CEL (`x-kubernetes-validations` are kept, not evaluated), no defaults, no conversion (every served
+///   version reads the same stored object), no `format` or list-type checks;
+/// - `managedFields` are tracked but not exposed, so kubectl's client-side→server-side apply migration cannot happen;
+///   apply treats lists as atomic; continue tokens page through the current state, not an etcd snapshot;
+/// - authorization is allow-unless-denied (RBAC objects are stored, not evaluated); no admission webhooks, no
+///   aggregated API servers, HTTP/1.1 only; foreground deletion is treated as background; the GC and namespace
+///   controllers poll every 100 ms and write no namespace conditions.
 ///
 /// Thread model: every connection has its own thread (`LocalHTTPSServer`); all state is in `APIStore`, guarded by one
 /// lock; a watch holds its connection's thread until the client leaves, its timeout passes or the server stops.
