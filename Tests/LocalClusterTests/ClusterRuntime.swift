@@ -35,8 +35,22 @@ struct CommandResult {
 }
 
 /// Runs an external command to completion (stdin from `input`), with `environment` added to ours.
+///
+/// Async, and it never blocks the calling thread: the process is run and waited for on a Dispatch thread. A test
+/// blocking a cooperative-pool thread (two of them on this machine) for as long as kubectl runs starved the
+/// in-process cluster's components when suites ran together.
 func runCommand(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                input: String? = nil, timeout: Duration = .seconds(60)) throws -> CommandResult {
+                input: String? = nil, timeout: Duration = .seconds(60)) async throws -> CommandResult {
+    try await withCheckedThrowingContinuation { (c: CheckedContinuation<CommandResult, any Error>) in
+        DispatchQueue.global().async {
+            c.resume(with: Result { try runCommandBlocking(executable, arguments, environment: environment,
+                                                            input: input, timeout: timeout) })
+        }
+    }
+}
+
+private func runCommandBlocking(_ executable: String, _ arguments: [String], environment: [String: String],
+                                input: String?, timeout: Duration) throws -> CommandResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     p.arguments = [executable] + arguments
@@ -86,12 +100,12 @@ struct Kubectl {
     }
 
     @discardableResult
-    func callAsFunction(_ args: String..., input: String? = nil) throws -> CommandResult {
-        try runCommand("kubectl", args, environment: environment, input: input)
+    func callAsFunction(_ args: String..., input: String? = nil) async throws -> CommandResult {
+        try await runCommand("kubectl", args, environment: environment, input: input)
     }
 
-    func run(_ args: [String], input: String? = nil) throws -> CommandResult {
-        try runCommand("kubectl", args, environment: environment, input: input)
+    func run(_ args: [String], input: String? = nil) async throws -> CommandResult {
+        try await runCommand("kubectl", args, environment: environment, input: input)
     }
 
     /// Starts kubectl in the background (for `get -w`); the caller terminates it.

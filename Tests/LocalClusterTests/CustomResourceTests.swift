@@ -46,23 +46,23 @@ import Testing
     @Test func appliedCRDServesValidatedResourcesWithStatus() async throws {
         let cluster = try await SharedCluster.get()
         let kubectl = Kubectl(cluster)
-        #expect(try kubectl("create", "namespace", "crd-test").ok)
-        let applied = try kubectl("apply", "-f", "-", input: Self.crd)
+        #expect(try await kubectl("create", "namespace", "crd-test").ok)
+        let applied = try await kubectl("apply", "-f", "-", input: Self.crd)
         #expect(applied.stdout.contains("customresourcedefinition.apiextensions.k8s.io/widgets.example.com created"), "\(applied.stderr)")
-        let established = try kubectl("wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=10s")
+        let established = try await kubectl("wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=10s")
         #expect(established.ok, "\(established.stderr)")
-        let resources = try kubectl("api-resources", "--api-group=example.com", "-o", "name")
+        let resources = try await kubectl("api-resources", "--api-group=example.com", "-o", "name")
         #expect(resources.stdout.contains("widgets.example.com"), "\(resources.stdout)\(resources.stderr)")
 
-        let good = try kubectl("apply", "-f", "-", input: Self.widget("w1", "{size: 3, mode: Fast, extra: {anything: [1, 2]}}"))
+        let good = try await kubectl("apply", "-f", "-", input: Self.widget("w1", "{size: 3, mode: Fast, extra: {anything: [1, 2]}}"))
         #expect(good.stdout.contains("widget.example.com/w1 created"), "\(good.stderr)")
-        let badEnum = try kubectl("apply", "-f", "-", input: Self.widget("w2", "{size: 3, mode: Medium}"))
+        let badEnum = try await kubectl("apply", "-f", "-", input: Self.widget("w2", "{size: 3, mode: Medium}"))
         #expect(badEnum.stderr.contains("spec.mode: Unsupported value: \"Medium\": supported values: \"Fast\", \"Slow\""), "\(badEnum.stderr)")
-        let missing = try kubectl("apply", "-f", "-", input: Self.widget("w3", "{mode: Slow}"))
+        let missing = try await kubectl("apply", "-f", "-", input: Self.widget("w3", "{mode: Slow}"))
         #expect(missing.stderr.contains("spec.size: Required value"), "\(missing.stderr)")
-        let wrongType = try kubectl("apply", "-f", "-", input: Self.widget("w4", "{size: many}"))
+        let wrongType = try await kubectl("apply", "-f", "-", input: Self.widget("w4", "{size: many}"))
         #expect(wrongType.stderr.contains("spec.size: Invalid value: \"string\": spec.size in body must be of type integer: \"string\""), "\(wrongType.stderr)")
-        let unknown = try kubectl("apply", "-f", "-", input: Self.widget("w5", "{size: 1, colour: red}"))
+        let unknown = try await kubectl("apply", "-f", "-", input: Self.widget("w5", "{size: 1, colour: red}"))
         #expect(unknown.stderr.contains("unknown field \"spec.colour\""), "kubectl asks for strict validation: \(unknown.stderr)")
 
         // Without strict validation (the Kube client's default), unknown fields are pruned; preserved ones stay.
@@ -77,14 +77,14 @@ import Testing
         #expect(stored.value(at: "spec.extra.free")?.string == "form")
 
         // Status subresource: the main resource ignores status, /status takes only status.
-        let statusSet = try kubectl("patch", "widget", "w1", "-n", "crd-test", "--subresource=status", "--type=merge",
+        let statusSet = try await kubectl("patch", "widget", "w1", "-n", "crd-test", "--subresource=status", "--type=merge",
                                     "-p", #"{"status":{"ready":true},"spec":{"size":99}}"#)
         #expect(statusSet.ok, "\(statusSet.stderr)")
-        let ignored = try kubectl("patch", "widget", "w1", "-n", "crd-test", "--type=merge", "-p", #"{"status":{"ready":false}}"#)
+        let ignored = try await kubectl("patch", "widget", "w1", "-n", "crd-test", "--type=merge", "-p", #"{"status":{"ready":false}}"#)
         #expect(ignored.ok, "\(ignored.stderr)")
-        let w1 = try kubectl("get", "widget", "w1", "-n", "crd-test", "-o", "jsonpath={.status.ready} {.spec.size} {.metadata.generation}")
+        let w1 = try await kubectl("get", "widget", "w1", "-n", "crd-test", "-o", "jsonpath={.status.ready} {.spec.size} {.metadata.generation}")
         #expect(w1.stdout == "true 3 1", "\(w1.stdout)")
-        let table = try kubectl("get", "wd", "-n", "crd-test")
+        let table = try await kubectl("get", "wd", "-n", "crd-test")
         #expect(table.stdout.contains("w1"), "\(table.stdout)\(table.stderr)")
         try await SharedCluster.dumpForSweep()
     }

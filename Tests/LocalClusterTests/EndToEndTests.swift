@@ -25,9 +25,14 @@ import Testing
         try process.run()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try input.fileHandleForWriting.close()
-        let data = try output.fileHandleForReading.readToEnd() ?? Data()
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async { process.waitUntilExit(); c.resume() }
+        // Read and wait on a Dispatch thread: blocking here would hold one of the cooperative pool's two threads
+        // for as long as kubectl runs and starve the in-process cluster's components.
+        let data = await withCheckedContinuation { (c: CheckedContinuation<Data, Never>) in
+            DispatchQueue.global().async {
+                let d = (try? output.fileHandleForReading.readToEnd()) ?? Data()
+                process.waitUntilExit()
+                c.resume(returning: d)
+            }
         }
         let text = String(decoding: data, as: UTF8.self)
         if expectSuccess, process.terminationStatus != 0 {

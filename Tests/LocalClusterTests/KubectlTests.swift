@@ -23,16 +23,16 @@ import Testing
         try await SharedCluster.dumpForSweep()  // what the previous test stored
         let cluster = try await SharedCluster.get()
         let kubectl = Kubectl(cluster)
-        let created = try kubectl("create", "namespace", ns)
+        let created = try await kubectl("create", "namespace", ns)
         #expect(created.ok, "\(created.stderr)")
         return (cluster, kubectl)
     }
 
     @Test func createNamespaceAndApiResourcesWork() async throws {
         let (_, kubectl) = try await setUp("kc-ns")
-        let ns = try kubectl("get", "namespace", "kc-ns", "-o", "jsonpath={.status.phase}")
+        let ns = try await kubectl("get", "namespace", "kc-ns", "-o", "jsonpath={.status.phase}")
         #expect(ns.stdout == "Active")
-        let resources = try kubectl("api-resources", "-o", "name")
+        let resources = try await kubectl("api-resources", "-o", "name")
         #expect(resources.ok, "\(resources.stderr)")
         for name in ["persistentvolumeclaims", "volumesnapshots.snapshot.storage.k8s.io",
                      "referencegrants.gateway.networking.k8s.io", "storageclasses.storage.k8s.io"] {
@@ -42,11 +42,11 @@ import Testing
 
     @Test func clientSideApplyCreatesThenPatchesWithStrategicMerge() async throws {
         let (cluster, kubectl) = try await setUp("kc-apply")
-        let first = try kubectl("apply", "-f", "-", input: Self.pvcYAML("data", "kc-apply"))
+        let first = try await kubectl("apply", "-f", "-", input: Self.pvcYAML("data", "kc-apply"))
         #expect(first.stdout.contains("persistentvolumeclaim/data created"), "\(first.stderr)")
-        let again = try kubectl("apply", "-f", "-", input: Self.pvcYAML("data", "kc-apply"))
+        let again = try await kubectl("apply", "-f", "-", input: Self.pvcYAML("data", "kc-apply"))
         #expect(again.stdout.contains("unchanged"), "\(again.stderr)")
-        let changed = try kubectl("apply", "-f", "-", input: Self.pvcYAML("data", "kc-apply", label: "two"))
+        let changed = try await kubectl("apply", "-f", "-", input: Self.pvcYAML("data", "kc-apply", label: "two"))
         #expect(changed.stdout.contains("configured"), "\(changed.stderr)")
         let pvc = try await cluster.makeClient().get(PersistentVolumeClaim.self, name: "data", namespace: "kc-apply")
         #expect(pvc.metadata.labels["tier"] == "two")
@@ -55,9 +55,9 @@ import Testing
 
     @Test func serverSideApplyCreatesAndUpdatesItsFields() async throws {
         let (cluster, kubectl) = try await setUp("kc-ssa")
-        let first = try kubectl("apply", "--server-side", "-f", "-", input: Self.pvcYAML("data", "kc-ssa"))
+        let first = try await kubectl("apply", "--server-side", "-f", "-", input: Self.pvcYAML("data", "kc-ssa"))
         #expect(first.stdout.contains("serverside-applied"), "\(first.stderr)")
-        let second = try kubectl("apply", "--server-side", "-f", "-", input: Self.pvcYAML("data", "kc-ssa", label: "two"))
+        let second = try await kubectl("apply", "--server-side", "-f", "-", input: Self.pvcYAML("data", "kc-ssa", label: "two"))
         #expect(second.ok, "\(second.stderr)")
         let pvc = try await cluster.makeClient().get(PersistentVolumeClaim.self, name: "data", namespace: "kc-ssa")
         #expect(pvc.metadata.labels["tier"] == "two")
@@ -65,10 +65,10 @@ import Testing
 
     @Test func getPrintsYAMLAndJSON() async throws {
         let (_, kubectl) = try await setUp("kc-get")
-        try kubectl("apply", "-f", "-", input: Self.pvcYAML("data", "kc-get"))
-        let yaml = try kubectl("get", "pvc", "data", "-n", "kc-get", "-o", "yaml")
+        try await kubectl("apply", "-f", "-", input: Self.pvcYAML("data", "kc-get"))
+        let yaml = try await kubectl("get", "pvc", "data", "-n", "kc-get", "-o", "yaml")
         #expect(yaml.stdout.contains("kind: PersistentVolumeClaim") && yaml.stdout.contains("storage: 1Gi"), "\(yaml.stderr)")
-        let json = try kubectl("get", "pvc", "-n", "kc-get", "-o", "json")
+        let json = try await kubectl("get", "pvc", "-n", "kc-get", "-o", "json")
         let parsed = try JSONCoding.parse(json.stdout)
         #expect(parsed.value(at: "kind")?.string == "List")
         #expect(parsed.value(at: "items")?.array?.count == 1)
@@ -76,21 +76,21 @@ import Testing
 
     @Test func patchMergeAndDelete() async throws {
         let (_, kubectl) = try await setUp("kc-patch")
-        try kubectl("apply", "-f", "-", input: Self.pvcYAML("data", "kc-patch"))
-        let patched = try kubectl("patch", "pvc", "data", "-n", "kc-patch", "--type=merge",
+        try await kubectl("apply", "-f", "-", input: Self.pvcYAML("data", "kc-patch"))
+        let patched = try await kubectl("patch", "pvc", "data", "-n", "kc-patch", "--type=merge",
                                   "-p", #"{"metadata":{"annotations":{"note":"hello"}}}"#)
         #expect(patched.stdout.contains("patched"), "\(patched.stderr)")
-        let note = try kubectl("get", "pvc", "data", "-n", "kc-patch", "-o", "jsonpath={.metadata.annotations.note}")
+        let note = try await kubectl("get", "pvc", "data", "-n", "kc-patch", "-o", "jsonpath={.metadata.annotations.note}")
         #expect(note.stdout == "hello")
-        let deleted = try kubectl("delete", "pvc", "data", "-n", "kc-patch", "--wait=true")
+        let deleted = try await kubectl("delete", "pvc", "data", "-n", "kc-patch", "--wait=true")
         #expect(deleted.stdout.contains("deleted"), "\(deleted.stderr)")
-        let gone = try kubectl("get", "pvc", "data", "-n", "kc-patch")
+        let gone = try await kubectl("get", "pvc", "data", "-n", "kc-patch")
         #expect(!gone.ok && gone.stderr.contains("NotFound"))
     }
 
     @Test func waitForJsonpathSeesAStatusChange() async throws {
         let (cluster, kubectl) = try await setUp("kc-wait")
-        try kubectl("apply", "-f", "-", input: Self.pvcYAML("data", "kc-wait"))
+        try await kubectl("apply", "-f", "-", input: Self.pvcYAML("data", "kc-wait"))
         let client = try cluster.makeClient()
         let writer = Task {
             try await Task.sleep(for: .milliseconds(400))
@@ -98,14 +98,14 @@ import Testing
             pvc.object["status"] = ["phase": "Bound"]
             _ = try await client.updateStatus(pvc)
         }
-        let waited = try kubectl("wait", "--for=jsonpath={.status.phase}=Bound", "pvc/data", "-n", "kc-wait", "--timeout=20s")
+        let waited = try await kubectl("wait", "--for=jsonpath={.status.phase}=Bound", "pvc/data", "-n", "kc-wait", "--timeout=20s")
         #expect(waited.stdout.contains("condition met"), "\(waited.stderr)")
         try await writer.value
     }
 
     @Test func getWatchStreamsLaterChanges() async throws {
         let (cluster, kubectl) = try await setUp("kc-watch")
-        try kubectl("apply", "-f", "-", input: Self.pvcYAML("data", "kc-watch"))
+        try await kubectl("apply", "-f", "-", input: Self.pvcYAML("data", "kc-watch"))
         let (process, out) = try kubectl.start(["get", "pvc", "data", "-n", "kc-watch", "-w", "--output-watch-events",
                                                "-o", "jsonpath={.type} {.object.metadata.labels.tier}{\"\\n\"}"])
         defer { if process.isRunning { process.terminate() } }
@@ -126,7 +126,7 @@ import Testing
 
     @Test func describePVCShowsItsEvents() async throws {
         let (cluster, kubectl) = try await setUp("kc-describe")
-        try kubectl("apply", "-f", "-", input: Self.pvcYAML("data", "kc-describe"))
+        try await kubectl("apply", "-f", "-", input: Self.pvcYAML("data", "kc-describe"))
         let client = try cluster.makeClient()
         let pvc = try await client.get(PersistentVolumeClaim.self, name: "data", namespace: "kc-describe")
         var event = CoreEvent(name: "data.1", namespace: "kc-describe")
@@ -138,7 +138,7 @@ import Testing
         event.object["count"] = 1
         event.object["source"] = ["component": "persistentvolume-controller"]
         _ = try await client.create(event)
-        let described = try kubectl("describe", "pvc", "data", "-n", "kc-describe")
+        let described = try await kubectl("describe", "pvc", "data", "-n", "kc-describe")
         #expect(described.stdout.contains("ExternalProvisioning"), "\(described.stdout)\(described.stderr)")
         #expect(described.stdout.contains("Waiting for a volume to be created by the test"))
     }

@@ -9,8 +9,8 @@ import Testing
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Scripts/python_client.py").path
 
-    func python(_ cluster: LocalClusterInstance, _ args: String...) throws -> JSONValue {
-        let result = try runCommand("python3", [Self.script] + args, environment: ["KUBECONFIG": cluster.kubeconfigPath.path])
+    func python(_ cluster: LocalClusterInstance, _ args: String...) async throws -> JSONValue {
+        let result = try await runCommand("python3", [Self.script] + args, environment: ["KUBECONFIG": cluster.kubeconfigPath.path])
         #expect(result.ok, "python client failed: \(result.stderr)")
         return try JSONCoding.parse(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
     }
@@ -18,7 +18,7 @@ import Testing
     @Test func listThenWatchFromTheListVersionSeesTheNewObject() async throws {
         let cluster = try await SharedCluster.get()
         _ = try await cluster.makeClient().create(Namespace(name: "py-watch"))
-        let out = try python(cluster, "watch", "py-watch")
+        let out = try await python(cluster, "watch", "py-watch")
         let seen = out.value(at: "seen")?.array ?? []
         #expect(seen.count == 1, "a watch from the list's version replays nothing older: \(seen)")
         #expect(seen.first?.array?.first?.string == "ADDED")
@@ -41,7 +41,7 @@ import Testing
         let created = try await client.create(claim)
         let oldRV = created.metadata.resourceVersion ?? ""
         cluster.server.compact()
-        let out = try python(cluster, "relist", "py-relist", oldRV)
+        let out = try await python(cluster, "relist", "py-relist", oldRV)
         #expect(out.value(at: "gone")?.bool == true)
         #expect(out.value(at: "names")?.array?.compactMap(\.string) == ["kept"])
     }

@@ -9,10 +9,10 @@ struct StoreSweepTests {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../scripts/validate-store-dumps.py").standardizedFileURL.path
 
-    func sweep(_ items: [JSONValue]) throws -> CommandResult {
+    func sweep(_ items: [JSONValue]) async throws -> CommandResult {
         let dir = try TemporaryDirectory()
         try Data(JSONCoding.serialize(["items": .array(items)])).write(to: dir.url.appendingPathComponent("dump.json"))
-        return try runCommand("python3", [Self.script, dir.url.path])
+        return try await runCommand("python3", [Self.script, dir.url.path])
     }
 
     @Test func sweepReportsAnInvalidAndAnUnknownFieldButPassesAStoredCluster() async throws {
@@ -22,7 +22,7 @@ struct StoreSweepTests {
         let unknown: JSONValue = ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "cm", "namespace": "default"],
                                   "dataa": ["k": "v"]]
         let custom: JSONValue = ["apiVersion": "example.com/v1", "kind": "Anything", "metadata": ["name": "x"], "whatever": 1]
-        let result = try sweep([bad, unknown, custom])
+        let result = try await sweep([bad, unknown, custom])
         #expect(!result.ok)
         #expect(result.stdout.contains("INVALID dump.json: PersistentVolumeClaim default/bad: spec.accessModes"), "\(result.stdout)")
         #expect(result.stdout.contains("ConfigMap default/cm"), "\(result.stdout)")
@@ -37,7 +37,7 @@ struct StoreSweepTests {
         let dumpDir = try TemporaryDirectory()
         try cluster.writeStoreDump(to: dumpDir.url.appendingPathComponent("c.json"))
         await cluster.stop()
-        let ok = try runCommand("python3", [Self.script, dumpDir.url.path])
+        let ok = try await runCommand("python3", [Self.script, dumpDir.url.path])
         #expect(ok.ok, "\(ok.stdout)\(ok.stderr)")
     }
 }
