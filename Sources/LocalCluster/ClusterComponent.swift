@@ -16,15 +16,19 @@ public struct LocalClusterOptions: Sendable {
     public var withoutCRDs: Set<String>
     /// Port of the API server on 127.0.0.1; 0 picks a free one.
     public var port: Int
+    /// Where `stop()` writes a dump of the store (for the kubernetes-validate sweep); nil = no dump.
+    public var storeDumpDirectory: URL?
 
     public init(directory: URL, nodes: Int = 1, crossNamespaceVolumeDataSource: Bool = false,
-                images: [String: String] = [:], withoutCRDs: Set<String> = [], port: Int = 0) {
+                images: [String: String] = [:], withoutCRDs: Set<String> = [], port: Int = 0,
+                storeDumpDirectory: URL? = nil) {
         self.directory = directory
         self.nodes = nodes
         self.crossNamespaceVolumeDataSource = crossNamespaceVolumeDataSource
         self.images = images
         self.withoutCRDs = withoutCRDs
         self.port = port
+        self.storeDumpDirectory = storeDumpDirectory
     }
 }
 

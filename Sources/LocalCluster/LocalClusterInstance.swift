@@ -113,9 +113,9 @@ public final class LocalClusterInstance: Sendable {
         }
         for task in running { task.cancel() }
         for task in running { await task.value }
-        if let dir = ProcessInfo.processInfo.environment["FERRY_STORE_DUMP_DIR"], !dir.isEmpty {
+        if let dir = options.storeDumpDirectory {
             do {
-                try writeStoreDump(to: URL(fileURLWithPath: dir).appendingPathComponent("cluster-\(UUID().uuidString).json"))
+                try writeStoreDump(to: dir.appendingPathComponent("cluster-\(UUID().uuidString).json"))
             } catch {
                 logger.error("store dump failed", metadata: ["error": "\(error)"])
             }

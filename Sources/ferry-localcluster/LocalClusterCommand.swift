@@ -76,7 +76,9 @@ struct Up: AsyncParsableCommand {
         }
         let url = URL(fileURLWithPath: dir, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
         return LocalClusterOptions(directory: url.standardizedFileURL, nodes: nodes, crossNamespaceVolumeDataSource: gate,
-                                   images: table, withoutCRDs: Set(withoutCRDs), port: port)
+                                   images: table, withoutCRDs: Set(withoutCRDs), port: port,
+                                   storeDumpDirectory: ProcessInfo.processInfo.environment["FERRY_STORE_DUMP_DIR"]
+                                       .flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) })
     }
 
     func run() async throws {

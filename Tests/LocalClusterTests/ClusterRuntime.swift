@@ -12,7 +12,9 @@ enum SharedCluster {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-lc-shared-\(getpid())")
         try? FileManager.default.removeItem(at: dir)
         // The protection controller removes the pvc-/pv-protection finalizers admission adds, so deletes complete.
-        return try await LocalClusterInstance.start(options: LocalClusterOptions(directory: dir),
+        return try await LocalClusterInstance.start(options: LocalClusterOptions(
+            directory: dir, storeDumpDirectory: ProcessInfo.processInfo.environment["FERRY_STORE_DUMP_DIR"]
+                .flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }),
                                                     components: [ProtectionController()])
     }
 
