@@ -11,11 +11,16 @@ public struct PopulatorObjects: Sendable {
         public var imagePullPolicy: String?
         /// `ferry populate --progress-interval`.
         public var progressInterval: Double
-        public init(workNamespace: String, image: String, imagePullPolicy: String? = nil, progressInterval: Double = 2) {
+        /// The container's `resources`: `requests`/`limits` → resource name → quantity (the chart's
+        /// `populator.resources`); empty = none.
+        public var resources: [String: [String: String]]
+        public init(workNamespace: String, image: String, imagePullPolicy: String? = nil, progressInterval: Double = 2,
+                    resources: [String: [String: String]] = [:]) {
             self.workNamespace = workNamespace
             self.image = image
             self.imagePullPolicy = imagePullPolicy
             self.progressInterval = progressInterval
+            self.resources = resources
         }
     }
 
@@ -115,6 +120,9 @@ public struct PopulatorObjects: Sendable {
             ],
         ]
         if let policy = settings.imagePullPolicy { container["imagePullPolicy"] = .string(policy) }
+        if !settings.resources.isEmpty {
+            container["resources"] = .object(settings.resources.mapValues { .object($0.mapValues { .string($0) }) })
+        }
         pod.spec.containers = [JSONMap(object: container)]
         pod.spec.volumes = volumes
         pod.spec.restartPolicy = "Never"
