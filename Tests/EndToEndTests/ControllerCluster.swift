@@ -63,6 +63,23 @@ final class ControllerCluster: Sendable {
         }
     }
 
+    /// A kubeconfig for `ferry controller` as user `user` (a bearer token, no groups: deny rules apply to it).
+    func tokenKubeconfig(user: String) throws -> String {
+        let token = "\(user)-token-\(UInt32.random(in: 0...UInt32.max))"
+        instance.server.addToken(token, for: .init(name: user))
+        let path = directory.appendingPathComponent("kubeconfig-\(user)").path
+        let text = """
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: local, cluster: {server: "\(instance.serverURL)", certificate-authority: "\(directory.appendingPathComponent("pki/ca.crt").path)"}}]
+            users: [{name: \(user), user: {token: \(token)}}]
+            contexts: [{name: local, context: {cluster: local, user: \(user), namespace: ferry-system}}]
+            current-context: local
+            """
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     /// Stops the controller, the cluster, and removes the cluster directory.
     func stop() async {
         await controller.stop()
@@ -318,10 +335,12 @@ final class FerryProcess: @unchecked Sendable {  // @unchecked: the Process is g
 
 /// Starts one ``ControllerCluster`` (with production's claim and snapshot) for a whole suite and stops it after.
 struct ControllerClusterTrait: SuiteTrait, TestScoping {
+    /// false: the suite starts its own `ferry controller` processes.
+    var startController = true
     var isRecursive: Bool { false }
 
     func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
-        let cluster = try await ControllerCluster()
+        let cluster = try await ControllerCluster(startController: startController)
         do {
             try await cluster.seedProduction()
             try await ControllerCluster.$current.withValue(cluster) { try await function() }
@@ -335,6 +354,8 @@ struct ControllerClusterTrait: SuiteTrait, TestScoping {
 
 extension Trait where Self == ControllerClusterTrait {
     static var controllerCluster: Self { ControllerClusterTrait() }
+    /// The cluster without a `ferry controller`: the suite starts (and kills) its own.
+    static var controllerClusterWithoutController: Self { ControllerClusterTrait(startController: false) }
 }
 
 /// Polls `condition` until it holds or `timeout` passes.
