@@ -42,6 +42,7 @@ public final class Controller: Sendable {
             case .updated(let old, let new): await claimChanged(new, old: old)
             case .deleted(let c):
                 context.feedback.forget(uid: c.metadata.uid)
+                if let uid = c.metadata.uid { context.infeasibleDelays.forget(uid) }
                 if let s = ClaimReconciler.source(of: c, cache: context.cache) { await sourceQueue.add(s) }
                 await enqueueClaimsReferencing(SourceReference(group: "", kind: "PersistentVolumeClaim", namespace: c.namespace ?? "", name: c.name))
             }
