@@ -195,6 +195,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: ["FerryControllers", "LocalCluster", "Kube", "Kopia", "KopiaTestSupport", "KubeTestSupport", "GRPCTransport",
                            "CurlHTTP", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")],
+            exclude: ["Scripts"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "FerryCLITests",

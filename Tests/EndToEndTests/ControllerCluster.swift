@@ -244,7 +244,7 @@ final class ControllerCluster: Sendable {
     /// A namespace, a DataSourceLink in it to `source` in production, and a claim naming the link.
     func linkedClaim(_ namespace: String, claim: String = "restored", link: String = "to-prod",
                      kind: String = "VolumeSnapshot", source: String = "webapp-nightly", size: String = "64Mi",
-                     extraSpec: String = "") async throws {
+                     storageClass: String = "local", extraSpec: String = "") async throws {
         let group = kind == "VolumeSnapshot" ? "snapshot.storage.k8s.io" : "\"\""
         try await apply("""
             apiVersion: v1
@@ -261,7 +261,7 @@ final class ControllerCluster: Sendable {
             kind: PersistentVolumeClaim
             metadata: {name: \(claim), namespace: \(namespace)}
             spec:
-              storageClassName: local
+              storageClassName: \(storageClass)
               accessModes: [ReadWriteOnce]
               resources: {requests: {storage: \(size)}}
               dataSourceRef: {apiGroup: ferry.io, kind: DataSourceLink, name: \(link)}
