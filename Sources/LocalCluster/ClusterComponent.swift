@@ -18,10 +18,13 @@ public struct LocalClusterOptions: Sendable {
     public var port: Int
     /// Where `stop()` writes a dump of the store (for the kubernetes-validate sweep); nil = no dump.
     public var storeDumpDirectory: URL?
+    /// The CSI driver's fault hooks (tests inject errors, delays and held calls through it).
+    public var csiFaults: CSIFaults
 
     public init(directory: URL, nodes: Int = 1, crossNamespaceVolumeDataSource: Bool = false,
                 images: [String: String] = [:], withoutCRDs: Set<String> = [], port: Int = 0,
-                storeDumpDirectory: URL? = nil) {
+                storeDumpDirectory: URL? = nil, csiFaults: CSIFaults = CSIFaults()) {
+        self.csiFaults = csiFaults
         self.directory = directory
         self.nodes = nodes
         self.crossNamespaceVolumeDataSource = crossNamespaceVolumeDataSource

@@ -78,12 +78,13 @@ def grant_rules(kubeconfig):
 
 
 def test_install_upgrade_uninstall_through_the_sdk(cluster):
-    # Release records kept in memory: Helm writes them as Secrets through a typed client that speaks protobuf,
-    # which the local API server does not (it answers 415, as documented); every chart object goes through JSON.
-    with helm.Config(kubeconfig_path=cluster, namespace=NAMESPACE, storage_driver="memory") as config:
+    # Release records are Secrets, as with the helm CLI (its typed client sends protobuf Secret and DeleteOptions
+    # bodies, which the local API server decodes).
+    with helm.Config(kubeconfig_path=cluster, namespace=NAMESPACE, storage_driver="secret") as config:
         release = config.install(CHART, "ferry", {"enableSnapshotCrossNamespace": True},
                                  namespace=NAMESPACE, create_namespace=True, timeout=120)
         assert release["status"] == "deployed"
+        assert "sh.helm.release.v1.ferry.v1" in kubectl(cluster, "get", "secrets", "-n", NAMESPACE, "-o", "name").stdout
 
         # The CRDs serve: their kinds appear in discovery and accept objects.
         resources = kubectl(cluster, "api-resources", "--api-group=ferry.io", "-o", "name").stdout.split()
@@ -141,3 +142,4 @@ def test_install_upgrade_uninstall_through_the_sdk(cluster):
         assert kubectl(cluster, "get", "deployment", "ferry", "-n", NAMESPACE, check=False).returncode != 0
         assert kubectl(cluster, "get", "clusterrole", "ferry", check=False).returncode != 0
         kubectl(cluster, "get", "crd", "datasourcelinks.ferry.io", "kopiasnapshots.ferry.io")
+        assert "sh.helm.release" not in kubectl(cluster, "get", "secrets", "-n", NAMESPACE, "-o", "name").stdout

@@ -19,7 +19,7 @@ public import LocalHTTPS
 /// Knowingly different from kube-apiserver (tests must not rely on these):
 /// - no server-side Table output (kubectl prints NAME and AGE; CRD printer columns are not used), no `/openapi/v2`
 ///   and no component schemas in v3 (`kubectl explain` does not work), no protobuf responses; protobuf request bodies
-///   only for Namespace, Secret, ConfigMap and ServiceAccount (what typed `kubectl create` sends);
+///   only for Namespace, Secret, ConfigMap, ServiceAccount (what typed `kubectl create` sends) and DeleteOptions;
 /// - built-in kinds get the validation a volume workflow meets, not all of `pkg/apis/*/validation`; unknown fields of
 ///   built-in kinds are stored rather than dropped (the kubernetes-validate sweep catches them in tests);
 /// - CRDs: no CEL (`x-kubernetes-validations` are kept, not evaluated), no defaults, no conversion (every served
