@@ -193,8 +193,9 @@ let package = Package(
         // End to end on the local control plane (API server, simulated components, Ferry's controllers in-process).
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["FerryControllers", "LocalCluster", "Kube", "Kopia", "KopiaTestSupport", "KubeTestSupport",
+            dependencies: ["FerryControllers", "LocalCluster", "Kube", "Kopia", "KopiaTestSupport", "KubeTestSupport", "GRPCTransport",
                            "CurlHTTP", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")],
+            exclude: ["Scripts"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "FerryCLITests",

@@ -12,7 +12,11 @@ SWIFT="${SWIFT:-swift}"
 failed=()
 total=0
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# Every `swift test` leaves ~5 empty /tmp/TemporaryDirectory.* behind (SwiftPM's swiftc probes, not the tests), and
+# tests put their own files under FileManager.temporaryDirectory: both go to a private TMPDIR removed at exit.
+run_tmp=$(mktemp -d /tmp/ferry-tests.XXXXXX)
+export TMPDIR="$run_tmp"
+trap 'rm -f "$log"; rm -rf "$run_tmp"' EXIT
 
 run_group() {
   local name="$1"; shift

@@ -21,10 +21,13 @@ public struct LocalClusterOptions: Sendable {
     /// The API server authorizes users outside `system:masters` with the stored RBAC objects (ServiceAccount tokens
     /// from `kubectl create token` then get exactly their bindings); false allows everything.
     public var authorizeWithRBAC: Bool
+    /// The CSI driver's fault hooks (tests inject errors, delays and held calls through it).
+    public var csiFaults: CSIFaults
 
     public init(directory: URL, nodes: Int = 1, crossNamespaceVolumeDataSource: Bool = false,
                 images: [String: String] = [:], withoutCRDs: Set<String> = [], port: Int = 0,
-                storeDumpDirectory: URL? = nil, authorizeWithRBAC: Bool = false) {
+                storeDumpDirectory: URL? = nil, authorizeWithRBAC: Bool = false, csiFaults: CSIFaults = CSIFaults()) {
+        self.csiFaults = csiFaults
         self.directory = directory
         self.nodes = nodes
         self.crossNamespaceVolumeDataSource = crossNamespaceVolumeDataSource

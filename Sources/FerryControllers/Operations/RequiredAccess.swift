@@ -37,6 +37,7 @@ public struct RequiredAccess: Sendable, Hashable {
         .init("update", "ferry.io", "kopiasnapshots", subresource: "status", why: "the Ready condition and the resolved snapshot"),
         .init("create", "", "pods", namespaced: true, why: "populator pods in the work namespace"),
         .init("delete", "", "pods", namespaced: true, why: "cleanup of populator pods"),
+        .init("watch", "", "pods", namespaced: true, why: "populator pods wake their PVC when they end"),
         .init("create", "", "secrets", namespaced: true, why: "short-lived repository credentials for populator pods"),
         .init("create", "", "events", why: "feedback on claims"),
         .init("update", "coordination.k8s.io", "leases", namespaced: true, why: "leader election"),
