@@ -163,7 +163,7 @@ let package = Package(
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "HTTPTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GRPCTransportTests",
-            dependencies: ["GRPCTransport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["GRPCTransport", "FerryTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CSITests",
@@ -176,7 +176,7 @@ let package = Package(
                 path: "Tests/Support/ControllerTestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "LifecycleStressTests",
-            dependencies: ["GRPCTransport", "CurlHTTP", "Kube", "KubeTestSupport", "HTTPTestSupport",
+            dependencies: ["GRPCTransport", "CurlHTTP", "Kube", "KubeTestSupport", "HTTPTestSupport", "FerryTestSupport",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(
@@ -193,8 +193,9 @@ let package = Package(
         // End to end on the local control plane (API server, simulated components, Ferry's controllers in-process).
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["FerryControllers", "LocalCluster", "Kube", "Kopia", "KopiaTestSupport", "KubeTestSupport",
+            dependencies: ["FerryControllers", "LocalCluster", "Kube", "Kopia", "KopiaTestSupport", "KubeTestSupport", "GRPCTransport",
                            "CurlHTTP", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")],
+            exclude: ["Scripts"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "FerryCLITests",

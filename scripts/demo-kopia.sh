@@ -1,74 +1,137 @@
-#!/usr/bin/env bash
-# The Kopia part of `make demo` (issue 13 item 7), run by scripts/demo.sh against a running local control plane and
-# `ferry controller` (with --work-namespace and --populator-image; the cluster maps that image to the ferry binary).
-# Inputs (environment): FERRY (the ferry binary), KUBECONFIG, CLUSTER_DIR (ferry-localcluster's --dir, where volumes
-# live), WORK (a scratch directory), STORAGE_CLASS (default: local).
-# Backs up a tree with `ferry snapshot create` under VolSync's identity webapp-backup-production@production:/data,
-# describes it with a KopiaSnapshot in production, grants staging, and restores it into a PVC in staging.
-set -euo pipefail
-: "${FERRY:?}" "${KUBECONFIG:?}" "${CLUSTER_DIR:?}" "${WORK:?}"
-sc="${STORAGE_CLASS:-local}"
-say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+# The Kopia part of `make demo` (issue 13 item 7). Sourced by scripts/demo.sh once its VolumeSnapshot part is done,
+# with the local control plane and `ferry controller` still running (the cluster maps the chart's image
+# ghcr.io/ferry-csi/ferry to the ferry binary; the controller runs populator pods with it in ferry-system).
+# Uses demo.sh's helpers (say, k, fail, wait_for, jp, tree_sums, now) and variables: bin, cluster, work, src_handle
+# (production's volume, the tree that is backed up), pvc_cols, event_cols.
+#
+# Backs up production's volume with `ferry snapshot create` under VolSync's identity
+# webapp-backup-production@production:/data into a filesystem repository on a PVC in production (as on CephFS;
+# docs/kopia-shared-repository.md — the populator pod then runs in production, the only namespace that may mount
+# it), describes it with a KopiaSnapshot in production (the repository Secret stays there), lets staging ask for it with an ordinary PVC through a DataSourceLink (the demo's API server runs
+# without the CrossNamespaceVolumeDataSource gate; with it, the PVC may name the KopiaSnapshot directly) — Pending, with a Warning, until production grants it —
+# then shows the claim bound, its events, the data and where the repository password lives.
 
-say "Kopia 1. A tree backed up into a local Kopia repository as VolSync's mover names it"
-mkdir -p "$WORK/webapp/config" "$WORK/webapp/uploads"
-printf '{"mode": "production"}\n' > "$WORK/webapp/config/app.json"
-python3 -c "import random; r=random.Random(13); open('$WORK/webapp/uploads/avatar.png','wb').write(r.randbytes(3<<20))"
-printf 'hello from production\n' > "$WORK/webapp/README.txt"
-ln -sf config/app.json "$WORK/webapp/current-config"
-export KOPIA_PASSWORD=demo-password KOPIA_REPOSITORY="filesystem://$WORK/kopia-repo"
-"$FERRY" repo create >/dev/null
-"$FERRY" snapshot create "$WORK/webapp" --identity webapp-backup-production@production:/data --description "demo backup"
-"$FERRY" snapshot list
+say "K1. production: a volume for the Kopia repository (a CephFS-like RWX PVC) and a backup into it"
+k apply -f - <<'YAML'
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: kopia-repository, namespace: production}
+spec:
+  storageClassName: local
+  accessModes: [ReadWriteMany]
+  resources: {requests: {storage: 1Gi}}
+YAML
+wait_for 30 "production/kopia-repository Bound" \
+  sh -c "kubectl get pvc -n production kopia-repository -o jsonpath='{.status.phase}' | grep -qx Bound"
+repo_pv="$(jp pvc -n production kopia-repository -o jsonpath='{.spec.volumeName}')"
+repo="$cluster/volumes/$(jp pv "$repo_pv" -o jsonpath='{.spec.csi.volumeHandle}')"
+[ -d "$repo" ] || fail "no volume directory for production/kopia-repository"
+backup_source="$cluster/volumes/$src_handle"
+# What VolSync's Kopia mover does in production, here with Ferry's own CLI: production's volume backed up into the
+# repository under the identity the mover uses (<sourceName>-backup-<namespace>@<namespace>:/data).
+printf '\033[2m$ ferry repo create; ferry snapshot create <production/webapp-data> --identity webapp-backup-production@production:/data\033[0m\n' >&2
+export KOPIA_PASSWORD=demo-password KOPIA_REPOSITORY="filesystem://$repo"
+"$bin/ferry" repo create >/dev/null
+"$bin/ferry" snapshot create "$backup_source" --identity webapp-backup-production@production:/data
+"$bin/ferry" snapshot list
 unset KOPIA_PASSWORD KOPIA_REPOSITORY
 
-say "Kopia 2. In production: the repository Secret, a KopiaSnapshot and a grant for staging (credentials stay here)"
-kubectl create namespace production --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-kubectl create namespace staging --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-kubectl apply -f - <<YAML
+say "K2. production: the repository's password (VolSync's kopia-config Secret) and a KopiaSnapshot describing the backups"
+k apply -f - <<'YAML'
 apiVersion: v1
 kind: Secret
 metadata: {name: kopia-config, namespace: production}
-stringData: {KOPIA_REPOSITORY: "filesystem://$WORK/kopia-repo", KOPIA_PASSWORD: demo-password}
+stringData: {KOPIA_REPOSITORY: "filesystem:///repository", KOPIA_PASSWORD: demo-password}
 ---
 apiVersion: ferry.io/v1alpha1
 kind: KopiaSnapshot
-metadata: {name: webapp, namespace: production}
+metadata: {name: webapp-backup, namespace: production}
 spec:
   repository: kopia-config
+  repositoryPVC: kopia-repository
   sourceIdentity: {sourceName: webapp-backup, sourceNamespace: production}
+YAML
+
+say "K3. staging: a DataSourceLink to production's KopiaSnapshot and an ordinary PVC naming it — no grant yet"
+k apply -f - <<'YAML'
+apiVersion: ferry.io/v1alpha1
+kind: DataSourceLink
+metadata: {name: webapp-backup, namespace: staging}
+spec:
+  sourceRef: {apiGroup: ferry.io, kind: KopiaSnapshot, namespace: production, name: webapp-backup}
 ---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: webapp-restored, namespace: staging}
+spec:
+  storageClassName: local
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+  dataSourceRef: {apiGroup: ferry.io, kind: DataSourceLink, name: webapp-backup}
+YAML
+wait_for 30 "a Warning on staging/webapp-restored naming the missing ReferenceGrant" \
+  sh -c "kubectl get events -n staging --field-selector involvedObject.name=webapp-restored,type=Warning -o jsonpath='{.items[*].message}' | grep -q ReferenceGrant"
+sleep 1
+phase="$(jp pvc -n staging webapp-restored -o jsonpath='{.status.phase}')"
+[ "$phase" = Pending ] || fail "staging/webapp-restored is $phase without a grant (expected Pending)"
+k get pvc -n staging webapp-restored -o custom-columns="$pvc_cols"
+k get events -n staging --field-selector involvedObject.name=webapp-restored,type=Warning -o custom-columns="$event_cols" | cut -c1-260
+[ -z "$(jp pods,pvc,secrets -A -l ferry.io/populate-for -o name)" ] || fail "a populator object exists although nothing was granted"
+echo "   no populator pod, no prime PVC, no credentials anywhere but production"
+
+say "K4. production grants staging's PVCs its KopiaSnapshots"
+kubectl wait -n staging pvc/webapp-restored --for=jsonpath='{.status.phase}'=Bound --timeout=60s > "$work/kopia-wait.out" 2>&1 &
+kopia_wait_pid=$!
+pids+=($kopia_wait_pid)
+sleep 1
+k apply -f - <<'YAML'
 apiVersion: gateway.networking.k8s.io/v1beta1
 kind: ReferenceGrant
-metadata: {name: staging-may-restore, namespace: production}
+metadata: {name: staging-may-restore-backups, namespace: production}
 spec:
   from: [{group: "", kind: PersistentVolumeClaim, namespace: staging}]
   to: [{group: ferry.io, kind: KopiaSnapshot}]
 YAML
-
-say "Kopia 3. In staging: an ordinary PVC naming the KopiaSnapshot"
-kubectl apply -f - <<YAML
-apiVersion: v1
-kind: PersistentVolumeClaim
-metadata: {name: webapp-data, namespace: staging}
-spec:
-  storageClassName: $sc
-  accessModes: [ReadWriteOnce]
-  resources: {requests: {storage: 1Gi}}
-  dataSourceRef: {apiGroup: ferry.io, kind: KopiaSnapshot, name: webapp, namespace: production}
-YAML
-kubectl wait -n staging pvc/webapp-data --for=jsonpath='{.status.phase}'=Bound --timeout=180s
-kubectl get kopiasnapshot -n production -o wide
-say "Kopia 4. What the PVC's owner saw"
-kubectl get events -n staging --field-selector involvedObject.name=webapp-data \
-  -o custom-columns=TYPE:.type,REASON:.reason,MESSAGE:.message
-say "Kopia 5. The data on the volume, against the backed-up tree"
-pv="$(kubectl get pvc -n staging webapp-data -o jsonpath='{.spec.volumeName}')"
-handle="$(kubectl get pv "$pv" -o jsonpath='{.spec.csi.volumeHandle}')"
-kubectl get pv "$pv" -o jsonpath='{.metadata.annotations}' | python3 -c 'import json,sys; [print(f"   {k}: {v}") for k,v in sorted(json.load(sys.stdin).items()) if k.startswith("ferry.io/")]'
-if diff -r --no-dereference "$WORK/webapp" "$CLUSTER_DIR/volumes/$handle" >/dev/null; then
-  echo "   identical: contents, symlinks and directories match"
-else
-  echo "   DIFFERENT"; exit 1
+granted=$(now)
+if ! wait "$kopia_wait_pid"; then
+  cat "$work/kopia-wait.out" >&2
+  kubectl get events -n staging --field-selector involvedObject.name=webapp-restored -o custom-columns="$event_cols" >&2 || true
+  kubectl get pods,pvc,events -n production >&2 || true
+  kubectl get kopiasnapshot,datasourcelink -A -o wide >&2 || true
+  fail "staging/webapp-restored not Bound within 60 s of the grant"
 fi
-echo "   Secrets holding KOPIA_PASSWORD, by namespace: $(kubectl get secrets -A -o json | python3 -c 'import json,sys; print(sorted({i["metadata"]["namespace"] for i in json.load(sys.stdin)["items"] if "KOPIA_PASSWORD" in (i.get("data") or {})}))')"
+kopia_bound=$(now)
+sed 's/^/   /' "$work/kopia-wait.out"
+kopia_after=$(python3 -c "print('%.2f' % max(0.0, $kopia_bound - $granted))")
+echo "   staging/webapp-restored Bound ${kopia_after} s after the grant was stored"
+k get pvc -n staging webapp-restored -o custom-columns="$pvc_cols"
+k get events -n staging --field-selector involvedObject.name=webapp-restored --sort-by=.lastTimestamp \
+  -o custom-columns="$event_cols" | cut -c1-260
+kpv="$(jp pvc -n staging webapp-restored -o jsonpath='{.spec.volumeName}')"
+k get pv "$kpv" -o jsonpath='{.metadata.annotations}' | python3 -c '
+import json, sys
+for key, value in sorted(json.load(sys.stdin).items()):
+    if key.startswith("ferry.io/"):
+        print("   %s: %s" % (key, value))'
+
+say "K5. The data in staging's volume, against production's backed-up volume"
+khandle="$(jp pv "$kpv" -o jsonpath='{.spec.csi.volumeHandle}')"
+[ -n "$khandle" ] && [ -d "$cluster/volumes/$khandle" ] || fail "no volume directory for staging/webapp-restored"
+tree_sums "$cluster/volumes/$khandle" > "$work/kopia-restored.sha256"
+echo "   volume $khandle holds:"; sed 's/^/     /' "$work/kopia-restored.sha256"
+if cmp -s "$work/source.sha256" "$work/kopia-restored.sha256" \
+   && diff -r --no-dereference "$backup_source" "$cluster/volumes/$khandle" >/dev/null; then
+  echo "   identical to production's volume (sha256 of every file; diff -r)"
+else
+  diff "$work/source.sha256" "$work/kopia-restored.sha256" >&2 || true
+  fail "staging's restored volume differs from production's"
+fi
+wait_for 30 "the populator's pod, prime PVC and credentials Secret gone" \
+  sh -c "[ -z \"\$(kubectl get pods,secrets,pvc -A -l ferry.io/populate-for -o name)\" ]"
+holders="$(kubectl get secrets -A -o json | python3 -c '
+import json, sys
+print(" ".join(sorted({i["metadata"]["namespace"] for i in json.load(sys.stdin)["items"]
+                       if "KOPIA_PASSWORD" in (i.get("data") or {}) or "KOPIA_PASSWORD" in (i.get("stringData") or {})})))')"
+echo "   namespaces holding a Secret with KOPIA_PASSWORD: $holders"
+[ "$holders" = production ] || fail "the repository password is in: $holders (expected production only)"
+echo "RESULT kopia_grant_to_bound_seconds=$kopia_after"

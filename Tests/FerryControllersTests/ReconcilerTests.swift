@@ -116,6 +116,14 @@ struct ReconcilerTests {
         #expect(await w.reconcile() == outcome)
         #expect(w.pv == nil)
         #expect(w.cluster.events.last?.message.contains("injected") == true)
+        if code == .invalidArgument {
+            // Infeasible: an early wake-up (an informer event) does not call the driver again before the delay.
+            let calls = w.csi.calls.count
+            guard case .requeue(let left) = await w.reconcile() else { Issue.record("expected a delayed requeue"); return }
+            #expect(left > .seconds(290) && left <= .seconds(300))
+            #expect(w.csi.calls.count == calls)
+            w.context.infeasibleDelays.forget(w.claim?.metadata.uid ?? "")
+        }
         #expect(await w.reconcile() == .done)
         #expect(w.pv != nil)
     }

@@ -94,7 +94,8 @@ struct Kubectl {
 
     init(_ cluster: LocalClusterInstance) {
         self.cluster = cluster
-        cacheDir = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-kubectl-cache-\(UUID().uuidString)").path
+        // Inside the cluster's directory, so it goes with the cluster's temporary directory.
+        cacheDir = cluster.options.directory.appendingPathComponent("kubectl-cache-\(UUID().uuidString)").path
     }
 
     var environment: [String: String] {

@@ -84,6 +84,33 @@ struct KubeletTests {
         }
     }
 
+    /// A runtime resolves volume sources on the host: an emptyDir at `/tmp` must not hide a claim's directory or
+    /// the termination-message file that lie below the host's `/tmp` (the cluster directory is there).
+    @Test func aVolumeMountedOverTmpDoesNotHideOtherVolumesWhoseHostDirectoriesAreBelowIt() async throws {
+        try await ClusterFixture.with(Self.components) { f in
+            #expect(f.directory.path.hasPrefix("/tmp/"))
+            try await f.storageClass()
+            _ = try await f.client.create(ClusterFixture.claim("data"))
+            let root = Self.freshMountRoot()
+            let pod = Self.pod("shadow", command: "echo kept > \(root)/data/out.txt && touch /tmp/scratch && mkdir -p /tmp/sub/x && printf done > /dev/termination-log",
+                               volumeMounts: [["name": "scratch", "mountPath": "/tmp"],
+                                              ["name": "nested", "mountPath": "/tmp/sub/x"],
+                                              ["name": "data", "mountPath": .string("\(root)/data")]],
+                               volumes: [["name": "scratch", "emptyDir": [:]], ["name": "nested", "emptyDir": [:]],
+                                         ["name": "data", "persistentVolumeClaim": ["claimName": "data"]]])
+            _ = try await f.client.create(pod)
+            #expect(try await eventually(.seconds(30)) { try await Self.phase(f, "shadow") == "Succeeded" })
+            let done = try await f.client.get(Pod.self, name: "shadow")
+            #expect(Self.terminated(done)?["message"]?.string == "done")
+            let claim = try await f.client.get(PersistentVolumeClaim.self, name: "data")
+            let pv = try await f.client.get(PersistentVolume.self, name: claim.spec.volumeName ?? "")
+            let file = f.directory.appendingPathComponent("volumes/\(pv.spec.csi?.volumeHandle ?? "")/out.txt")
+            #expect((try? String(contentsOf: file, encoding: .utf8)) == "kept\n")
+            // The emptyDir took the writes, not the host's /tmp.
+            #expect(!FileManager.default.fileExists(atPath: "/tmp/scratch"))
+        }
+    }
+
     @Test func readOnlyMountsRefuseWrites() async throws {
         try await ClusterFixture.with(Self.components) { f in
             try await f.storageClass()

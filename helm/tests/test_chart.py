@@ -5,6 +5,7 @@ Every rendered object is validated against the official OpenAPI schemas of each 
 SUPPORTED_VERSIONS (oldest and newest still maintained, and the ones between), strictly (unknown fields fail).
 """
 import copy
+import json
 import os
 import shutil
 import tempfile
@@ -152,6 +153,17 @@ def test_standalone_has_probes_metrics_and_a_restricted_security_context():
     assert c["securityContext"]["readOnlyRootFilesystem"] is True
     assert c["securityContext"]["capabilities"] == {"drop": ["ALL"]}
     assert "--csi-address" not in " ".join(c["args"])
+
+
+def test_populator_resources_reach_the_controller_as_one_json_flag():
+    def flag(values):
+        args = next(containers(render(CHART, values)))["args"]
+        found = [a.split("=", 1)[1] for a in args if a.startswith("--populator-resources=")]
+        return json.loads(found[0]) if found else None
+    # The defaults (values.yaml says where the numbers come from: issue 16's restore RSS measurements).
+    assert flag({}) == {"requests": {"cpu": "250m", "memory": "128Mi"}, "limits": {"memory": "192Mi"}}
+    assert flag({"populator": {"resources": {"limits": {"memory": "1Gi"}}}}) == \
+        {"requests": {"cpu": "250m", "memory": "128Mi"}, "limits": {"memory": "1Gi"}}
 
 
 def test_pdb_only_with_more_than_one_replica():

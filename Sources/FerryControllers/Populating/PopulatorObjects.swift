@@ -11,11 +11,16 @@ public struct PopulatorObjects: Sendable {
         public var imagePullPolicy: String?
         /// `ferry populate --progress-interval`.
         public var progressInterval: Double
-        public init(workNamespace: String, image: String, imagePullPolicy: String? = nil, progressInterval: Double = 2) {
+        /// The container's `resources`: `requests`/`limits` → resource name → quantity (the chart's
+        /// `populator.resources`); empty = none.
+        public var resources: [String: [String: String]]
+        public init(workNamespace: String, image: String, imagePullPolicy: String? = nil, progressInterval: Double = 2,
+                    resources: [String: [String: String]] = [:]) {
             self.workNamespace = workNamespace
             self.image = image
             self.imagePullPolicy = imagePullPolicy
             self.progressInterval = progressInterval
+            self.resources = resources
         }
     }
 
@@ -42,7 +47,7 @@ public struct PopulatorObjects: Sendable {
     public func prime() -> PersistentVolumeClaim {
         var p = PersistentVolumeClaim(name: primeName, namespace: workNamespace)
         p.metadata.labels = labels
-        var annotations: [String: String] = ["ferry.io/populate-for-claim": "\(claim.namespace ?? "")/\(claim.name)"]
+        var annotations: [String: String] = [PopulatingNames.claimAnnotation: "\(claim.namespace ?? "")/\(claim.name)"]
         if let node = claim.metadata.annotations["volume.kubernetes.io/selected-node"] {
             annotations["volume.kubernetes.io/selected-node"] = node
         }
@@ -75,6 +80,7 @@ public struct PopulatorObjects: Sendable {
     public func pod(settings: Settings, snapshotID: String?, spec: KopiaSnapshotSpec, sourceNamespace: String, hasCA: Bool) -> Pod {
         var pod = Pod(name: podName, namespace: workNamespace)
         pod.metadata.labels = labels
+        pod.metadata.annotations = [PopulatingNames.claimAnnotation: "\(claim.namespace ?? "")/\(claim.name)"]
         var args = ["populate", "--target", PopulatingNames.targetMountPath,
                     "--progress-interval", String(settings.progressInterval)]
         if let snapshotID {
@@ -115,6 +121,9 @@ public struct PopulatorObjects: Sendable {
             ],
         ]
         if let policy = settings.imagePullPolicy { container["imagePullPolicy"] = .string(policy) }
+        if !settings.resources.isEmpty {
+            container["resources"] = .object(settings.resources.mapValues { .object($0.mapValues { .string($0) }) })
+        }
         pod.spec.containers = [JSONMap(object: container)]
         pod.spec.volumes = volumes
         pod.spec.restartPolicy = "Never"

@@ -24,6 +24,9 @@ public struct CSIProvisioner: Sendable {
             return .waiting(reason: "NoCSIDriver")
         }
         guard let uid = claim.metadata.uid else { return .failed(reason: "InvalidClaim", final: true) }
+        if let left = context.infeasibleDelays.remaining(uid, fingerprint: Self.fingerprint(claim, context)) {
+            return .requeue(after: left)
+        }
         let volumeName = VolumeRequestBuilder.volumeName(claimUID: uid)
         var observation: ProvisioningObservation
         do {
@@ -75,6 +78,12 @@ public struct CSIProvisioner: Sendable {
             }
         }
         return .failed(reason: "NoProgress", final: false)
+    }
+
+    /// What ends an infeasible delay early: another claim spec or another version of its StorageClass.
+    static func fingerprint(_ claim: PersistentVolumeClaim, _ context: ReconcileContext) -> InfeasibleDelays.Fingerprint {
+        let sc = claim.spec.storageClassName.flatMap { context.cache.storageClass(named: $0) }
+        return .init(claimSpec: claim.spec.object, storageClassVersion: sc?.metadata.resourceVersion ?? "")
     }
 
     // MARK: Source
@@ -177,7 +186,10 @@ public struct CSIProvisioner: Sendable {
             switch CSIErrorClass.classify(error, topologyInUse: plan.request.accessibilityRequirements != nil,
                                           nodeSelected: !(selectedNode ?? "").isEmpty) {
             case .inProgress: return .failed(reason: "CreateVolumeInProgress", final: false)
-            case .infeasible: return .requeue(after: context.configuration.retryIntervalMax)
+            case .infeasible:
+                let delay = context.configuration.retryIntervalMax
+                context.infeasibleDelays.hold(claim.metadata.uid ?? "", fingerprint: Self.fingerprint(claim, context), for: delay)
+                return .requeue(after: delay)
             case .final, .reschedule: return .failed(reason: "CreateVolumeFailed", final: false)
             }
         }

@@ -42,8 +42,15 @@ public final class Controller: Sendable {
             case .updated(let old, let new): await claimChanged(new, old: old)
             case .deleted(let c):
                 context.feedback.forget(uid: c.metadata.uid)
+                if let uid = c.metadata.uid { context.infeasibleDelays.forget(uid) }
                 if let s = ClaimReconciler.source(of: c, cache: context.cache) { await sourceQueue.add(s) }
                 await enqueueClaimsReferencing(SourceReference(group: "", kind: "PersistentVolumeClaim", namespace: c.namespace ?? "", name: c.name))
+            }
+        }
+        cache.populatorPods?.addHandler { [self] event in
+            let pod: Pod = switch event { case .added(let p), .updated(_, let p), .deleted(let p): p }
+            if let key = PopulatingNames.claimKey(of: pod.metadata.annotations, labels: pod.metadata.labels) {
+                await claimQueue.add(key)
             }
         }
         cache.links?.addHandler { [self] event in
@@ -70,6 +77,10 @@ public final class Controller: Sendable {
 
     func claimChanged(_ claim: PersistentVolumeClaim, old: PersistentVolumeClaim?) async {
         await claimQueue.add(claim.key)
+        // A prime PVC (bound, resized, …) wakes the user's PVC it is filled for.
+        if let user = PopulatingNames.claimKey(of: claim.metadata.annotations, labels: claim.metadata.labels) {
+            await claimQueue.add(user)
+        }
         let wasPending = old.map(SourceProtection.isDependent) ?? true
         if wasPending, !SourceProtection.isDependent(claim), let s = ClaimReconciler.source(of: claim, cache: context.cache) {
             await sourceQueue.add(s)

@@ -58,6 +58,8 @@ public struct ReconcileContext: Sendable {
     public var now: @Sendable () -> Date
     /// `storage.kubernetes.io/csiProvisionerIdentity` for this process.
     public var provisionerIdentity: String
+    /// Claims whose retries are delayed after an infeasible (INVALID_ARGUMENT) CreateVolume.
+    public let infeasibleDelays = InfeasibleDelays()
 
     public init(kube: any KubeVerbs, cache: any ClusterCache, csi: (any CSIControllerCalls)?, feedback: Feedback,
                 metrics: ControllerMetrics, configuration: ControllerConfiguration, logger: Logger,

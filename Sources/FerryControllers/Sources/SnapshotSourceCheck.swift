@@ -5,7 +5,7 @@ public import Kube
 /// (kubernetes.md §1.5), in its order and with its texts, over objects the caller has read with live GETs. Pure.
 public struct SnapshotSourceCheck: Sendable {
     /// The annotation on a VolumeSnapshotContent that allows a volumeMode change.
-    public static let allowVolumeModeChange = "snapshot.storage.k8s.io/allow-volume-mode-change"
+    public static let allowVolumeModeChange = "snapshot.storage.kubernetes.io/allow-volume-mode-change"
 
     /// The StorageClass provisioner (the driver's name).
     public var provisioner: String

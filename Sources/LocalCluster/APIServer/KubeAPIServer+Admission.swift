@@ -20,6 +20,8 @@ extension KubeAPIServer {
             VolumeRules.prepareForCreate(&o)
             errors += VolumeRules.validate(o)
             if behaviour.clusterLifecycle { addFinalizer("kubernetes.io/pv-protection", to: &o) }
+        case ("", "secrets"):
+            Self.mergeStringData(&o)
         case ("", "pods"):
             PodRules.prepareForCreate(&o)
             errors += PodRules.validate(o)
@@ -46,6 +48,8 @@ extension KubeAPIServer {
             errors += VolumeRules.validate(new) + VolumeRules.validateUpdate(new: new, old: old)
         case ("", "persistentvolumes", "status"):
             VolumeRules.prepareForStatusUpdate(&new, old: old)
+        case ("", "secrets", nil):
+            Self.mergeStringData(&new)
         case ("", "pods", nil):
             errors += PodRules.validateUpdate(new: new, old: old)
         case ("storage.k8s.io", "storageclasses", nil):
@@ -56,6 +60,18 @@ extension KubeAPIServer {
             if !Self.isBuiltIn(t) { errors += try customResourceErrors(t, &new, old: old) }
         }
         if !errors.isEmpty { throw APIFailure.invalid(t, name, causes: errors) }
+    }
+
+    /// A Secret's write-only `stringData` is merged into `data` (base64, overriding the same keys) and never stored or
+    /// returned (the v1 → internal conversion of a real API server).
+    static func mergeStringData(_ o: inout JSONObject) {
+        guard let strings = o["stringData"]?.object else { return }
+        var data = o["data"]?.object ?? [:]
+        for (key, value) in strings {
+            if let text = value.string { data[key] = .string(Data(text.utf8).base64EncodedString()) }
+        }
+        o["data"] = .object(data)
+        o["stringData"] = nil
     }
 
     func addFinalizer(_ f: String, to o: inout JSONObject) {

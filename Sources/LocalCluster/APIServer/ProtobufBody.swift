@@ -2,7 +2,7 @@ import Foundation
 import Kube
 
 /// Decodes the Kubernetes protobuf request bodies kubectl's typed clients send (`Content-Type:
-/// application/vnd.kubernetes.protobuf`, e.g. `kubectl create namespace|secret|configmap|serviceaccount`) into the
+/// application/vnd.kubernetes.protobuf`, e.g. `kubectl create namespace|secret|configmap|serviceaccount`, a typed DELETE's DeleteOptions) into the
 /// JSON object the server stores. Layout: the 4-byte magic `k8s\0`, then a `runtime.Unknown` message
 /// (1: TypeMeta{1: apiVersion, 2: kind}, 2: raw object bytes, 3: contentEncoding, 4: contentType); the raw bytes follow
 /// `k8s.io/api/core/v1/generated.proto` and `k8s.io/apimachinery/pkg/apis/meta/v1/generated.proto`.
@@ -45,6 +45,23 @@ enum ProtobufBody {
         "ServiceAccount": [1: ("metadata", objectMeta), 2: ("secrets", .repeated(objectReference)),
                            3: ("imagePullSecrets", .repeated(.message([1: ("name", .string)]))),
                            4: ("automountServiceAccountToken", .bool)],
+        // `kubectl create token`: TokenRequest (authentication/v1) with its spec.
+        "TokenRequest": [1: ("metadata", objectMeta),
+                         2: ("spec", .message([1: ("audiences", .repeated(.string)), 4: ("expirationSeconds", .int64),
+                                               3: ("boundObjectRef", .message([1: ("kind", .string), 2: ("apiVersion", .string),
+                                                                              3: ("name", .string), 4: ("uid", .string)]))]))],
+        // `kubectl auth can-i`: SelfSubjectAccessReview (authorization/v1).
+        "SelfSubjectAccessReview": [1: ("metadata", objectMeta), 2: ("spec", .message([
+            1: ("resourceAttributes", .message([1: ("namespace", .string), 2: ("verb", .string), 3: ("group", .string),
+                                                4: ("version", .string), 5: ("resource", .string),
+                                                6: ("subresource", .string), 7: ("name", .string)])),
+            2: ("nonResourceAttributes", .message([1: ("path", .string), 2: ("verb", .string)])),
+        ]))],
+        // A typed client's DELETE body (Helm's secret storage driver purging a release record).
+        "DeleteOptions": [1: ("gracePeriodSeconds", .int64),
+                          2: ("preconditions", .message([1: ("uid", .string), 2: ("resourceVersion", .string)])),
+                          3: ("orphanDependents", .bool), 4: ("propagationPolicy", .string),
+                          5: ("dryRun", .repeated(.string))],
     ]
 
     static let magic: [UInt8] = [0x6b, 0x38, 0x73, 0x00]

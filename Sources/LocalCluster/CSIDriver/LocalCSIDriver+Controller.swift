@@ -15,6 +15,7 @@ extension LocalCSIDriver {
 
     /// Creates (or returns, by name) a volume directory, filled from a snapshot or a volume when asked.
     public func createVolume(_ request: CreateVolumeRequest, context: ServerContext) async throws -> CreateVolumeResponse {
+        try await configuration.faults?.intercept("CreateVolume")
         guard !request.name.isEmpty else { throw RPCError(.invalidArgument, "name is required") }
         guard !request.volumeCapabilities.isEmpty else { throw RPCError(.invalidArgument, "volume_capabilities are required") }
         for cap in request.volumeCapabilities {
@@ -114,6 +115,7 @@ extension LocalCSIDriver {
 
     /// Deletes a volume and its data. Idempotent; FAILED_PRECONDITION while it is staged or published on a node.
     public func deleteVolume(_ request: DeleteVolumeRequest, context: ServerContext) async throws -> DeleteVolumeResponse {
+        try await configuration.faults?.intercept("DeleteVolume")
         guard !request.volumeId.isEmpty else { throw RPCError(.invalidArgument, "volume_id is required") }
         try await store.removeVolume(request.volumeId)
         return .init()
@@ -144,6 +146,7 @@ extension LocalCSIDriver {
 
     /// Snapshots a volume by copying its directory. Idempotent by name; NOT_FOUND for a missing source.
     public func createSnapshot(_ request: CreateSnapshotRequest, context: ServerContext) async throws -> CreateSnapshotResponse {
+        try await configuration.faults?.intercept("CreateSnapshot")
         guard !request.name.isEmpty else { throw RPCError(.invalidArgument, "name is required") }
         guard !request.sourceVolumeId.isEmpty else { throw RPCError(.invalidArgument, "source_volume_id is required") }
         if let existing = await store.snapshot(named: request.name) {

@@ -41,9 +41,13 @@ public final class LocalCSIDriver: IdentityService, ControllerService, NodeServi
         public var totalCapacityBytes: Int64
         /// Capacity of a volume created without `required_bytes`.
         public var defaultCapacityBytes: Int64
+        /// Test fault hooks consulted by CreateVolume, DeleteVolume and CreateSnapshot; nil = none.
+        public var faults: CSIFaults?
 
         public init(directory: URL, nodes: [String] = ["node-1"], nodeID: String? = nil,
-                    totalCapacityBytes: Int64 = 1 << 40, defaultCapacityBytes: Int64 = 1 << 30) {
+                    totalCapacityBytes: Int64 = 1 << 40, defaultCapacityBytes: Int64 = 1 << 30,
+                    faults: CSIFaults? = nil) {
+            self.faults = faults
             self.directory = directory
             self.nodes = nodes
             self.nodeID = nodeID ?? nodes.first ?? "node-1"

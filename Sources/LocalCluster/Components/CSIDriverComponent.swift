@@ -18,7 +18,8 @@ public struct CSIDriverComponent: ClusterComponent {
     public func run(context: ComponentContext) async throws {
         let layout = ClusterLayout(directory: context.options.directory)
         let nodes = ClusterLayout.nodeNames(context.options.nodes)
-        let driver = try LocalCSIDriver(configuration: .init(directory: context.options.directory, nodes: nodes))
+        let driver = try LocalCSIDriver(configuration: .init(directory: context.options.directory, nodes: nodes,
+                                                                  faults: context.options.csiFaults))
         var servers: [CSIServer] = []
         do {
             servers.append(try CSIServer(configuration: .init(address: layout.csiSocket, busyPoll: .zero),

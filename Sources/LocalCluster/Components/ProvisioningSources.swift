@@ -123,8 +123,8 @@ struct ProvisioningSources: Sendable {
             }
         }
         if let sourceMode = content.spec.sourceVolumeMode, let mode = claim.spec.volumeMode, sourceMode != mode,
-           content.metadata.annotations["snapshot.storage.k8s.io/allow-volume-mode-change"] != "true" {
-            throw SourceError("requested volume \(namespace)/\(claim.name) modifies the mode of the source volume but does not have permission to do so. snapshot.storage.k8s.io/allow-volume-mode-change annotation is not present on snapshotcontent \(contentName)")
+           content.metadata.annotations["snapshot.storage.kubernetes.io/allow-volume-mode-change"] != "true" {
+            throw SourceError("requested volume \(namespace)/\(claim.name) modifies the mode of the source volume but does not have permission to do so. snapshot.storage.kubernetes.io/allow-volume-mode-change annotation is not present on snapshotcontent \(contentName)")
         }
         return Resolved(source: VolumeContentSource(type: .snapshot(.init(snapshotId: handle))), snapshot: snapshot)
     }

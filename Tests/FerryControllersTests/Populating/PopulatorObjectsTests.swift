@@ -37,6 +37,17 @@ struct PopulatorObjectsTests {
         #expect(p.metadata.labels[PopulatingNames.ownerUIDLabel] == "u-123")
     }
 
+    @Test func thePodGetsTheConfiguredResourcesAndNoneByDefault() throws {
+        let objects = PopulatorObjects(claim: Self.claim(), workNamespace: "ferry-system")
+        var settings = Self.settings
+        let bare = objects.pod(settings: settings, snapshotID: "8acd6104", spec: KopiaSnapshotSpec(), sourceNamespace: "production", hasCA: false)
+        #expect(try #require(bare.spec.containers.first).object["resources"] == nil)
+        settings.resources = ["requests": ["cpu": "250m", "memory": "128Mi"], "limits": ["memory": "192Mi"]]
+        let pod = objects.pod(settings: settings, snapshotID: "8acd6104", spec: KopiaSnapshotSpec(), sourceNamespace: "production", hasCA: false)
+        #expect(try #require(pod.spec.containers.first).object["resources"]
+            == .object(["requests": ["cpu": "250m", "memory": "128Mi"], "limits": ["memory": "192Mi"]]))
+    }
+
     @Test func thePodCarriesNoCredentialsInArgsAndHasATightSecurityContext() throws {
         var spec = KopiaSnapshotSpec()
         spec.repository = "kopia-config"

@@ -82,6 +82,9 @@ For a CSI driver chart's csi-provisioner container: the args to add (a YAML list
 - --namespace={{ $root.Release.Namespace }}
 - --populator-image={{ default (include "ferry.image" $root) $v.populatorImage }}
 - --populator-pull-policy={{ $v.image.pullPolicy }}
+{{- with $v.populator.resources }}
+- {{ printf "--populator-resources=%s" (toJson .) | quote }}
+{{- end }}
 - --feature-gates=CrossNamespaceVolumeDataSource={{ $v.enableSnapshotCrossNamespace }}
 {{- if $v.leaderElection.enabled }}
 - --leader-election

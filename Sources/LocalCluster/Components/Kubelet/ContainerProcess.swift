@@ -20,12 +20,23 @@ struct ContainerLaunch: Sendable {
 
     /// The shell script run inside `unshare --mount`: bind each volume at its mount path (re-mounted read-only where
     /// asked), change to the working directory, then exec the container's command.
+    ///
+    /// Every source is opened before the first bind, and bound through its `/proc/self/fd` link (`mount -c`, so
+    /// mount(8) does not turn the link back into a path): a container runtime resolves volume sources on the host,
+    /// outside the container's view, so a volume mounted at `/tmp` must not hide another volume's host directory
+    /// that happens to lie below `/tmp` (the cluster directory, the termination-message file). Mount points missing
+    /// inside an earlier volume (a target below another target) are created there, as the runtime does in the
+    /// container's root filesystem.
     var script: String {
         var lines = ["set -e"]
-        for m in mounts {
-            lines.append("mount --bind \(Self.quote(m.source)) \(Self.quote(m.target))")
-            if m.readOnly { lines.append("mount -o remount,bind,ro \(Self.quote(m.target))") }
+        for (i, m) in mounts.enumerated() { lines.append("exec {fd\(i)}<\(Self.quote(m.source))") }
+        for (i, m) in mounts.enumerated() {
+            let target = Self.quote(m.target)
+            lines.append(m.file ? "[ -e \(target) ] || : > \(target)" : "[ -e \(target) ] || mkdir -p \(target)")
+            lines.append("mount -c --bind \"/proc/self/fd/$fd\(i)\" \(target)")
+            if m.readOnly { lines.append("mount -o remount,bind,ro \(target)") }
         }
+        for i in mounts.indices { lines.append("exec {fd\(i)}<&-") }
         if let workingDirectory { lines.append("cd \(Self.quote(workingDirectory))") }
         lines.append("exec \"$@\"")
         return lines.joined(separator: "\n")
@@ -54,7 +65,7 @@ final class ContainerProcess: @unchecked Sendable {  // @unchecked: `process` is
         try log.seekToEnd()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        process.arguments = ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", launch.script, "container"]
+        process.arguments = ["--mount", "--propagation", "private", "--", "/bin/bash", "-c", launch.script, "container"]
             + launch.argv
         process.environment = launch.environment
         process.standardInput = FileHandle.nullDevice
