@@ -42,7 +42,8 @@ public final class Controller: Sendable {
             case .updated(let old, let new): await claimChanged(new, old: old)
             case .deleted(let c):
                 context.feedback.forget(uid: c.metadata.uid)
-                if let uid = c.metadata.uid { context.infeasibleDelays.forget(uid) }
+                context.sharedReads.invalidate(PersistentVolumeClaim.self, name: c.name, namespace: c.namespace)
+                if let uid = c.metadata.uid { context.infeasibleDelays.forget(uid); context.provisionedClaims.remove(uid) }
                 if let s = ClaimReconciler.source(of: c, cache: context.cache) { await sourceQueue.add(s) }
                 await enqueueClaimsReferencing(SourceReference(group: "", kind: "PersistentVolumeClaim", namespace: c.namespace ?? "", name: c.name))
             }
@@ -63,6 +64,10 @@ public final class Controller: Sendable {
         }
         cache.snapshots?.addHandler { [self] event in
             let s: VolumeSnapshot = switch event { case .added(let s), .updated(_, let s), .deleted(let s): s }
+            context.sharedReads.invalidate(VolumeSnapshot.self, name: s.name, namespace: s.namespace)
+            if let content = s.status.boundVolumeSnapshotContentName {
+                context.sharedReads.invalidate(VolumeSnapshotContent.self, name: content, namespace: nil)
+            }
             let ref = SourceReference(group: SourceReference.volumeSnapshotGroup, kind: "VolumeSnapshot", namespace: s.namespace ?? "", name: s.name)
             await enqueueClaimsReferencing(ref)
             for link in cache.links?.byIndex(CacheIndex.bySource, CacheIndex.sourceKey(ref)) ?? [] { await linkQueue.add(link.key) }
@@ -70,6 +75,8 @@ public final class Controller: Sendable {
     }
 
     func claimChanged(_ claim: PersistentVolumeClaim, old: PersistentVolumeClaim?) async {
+        context.sharedReads.invalidate(PersistentVolumeClaim.self, name: claim.name, namespace: claim.namespace)
+        if let pv = claim.spec.volumeName { context.sharedReads.invalidate(PersistentVolume.self, name: pv, namespace: nil) }
         await claimQueue.add(claim.key)
         let wasPending = old.map(SourceProtection.isDependent) ?? true
         if wasPending, !SourceProtection.isDependent(claim), let s = ClaimReconciler.source(of: claim, cache: context.cache) {
