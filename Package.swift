@@ -163,7 +163,7 @@ let package = Package(
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "HTTPTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GRPCTransportTests",
-            dependencies: ["GRPCTransport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["GRPCTransport", "FerryTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CSITests",
@@ -176,7 +176,7 @@ let package = Package(
                 path: "Tests/Support/ControllerTestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "LifecycleStressTests",
-            dependencies: ["GRPCTransport", "CurlHTTP", "Kube", "KubeTestSupport", "HTTPTestSupport",
+            dependencies: ["GRPCTransport", "CurlHTTP", "Kube", "KubeTestSupport", "HTTPTestSupport", "FerryTestSupport",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(

@@ -3,6 +3,7 @@
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/prctl.h>
 #include <curl/curl.h>
 
 static inline CURLcode ccurl_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }
@@ -43,3 +44,7 @@ static inline CURLcode ccurl_setopt_blob(CURL *h, CURLoption o, const void *data
 static inline size_t ccurl_writefunc_pause(void) { return CURL_WRITEFUNC_PAUSE; }
 static inline long ccurl_global_default(void) { return CURL_GLOBAL_DEFAULT; }
 static inline long ccurl_pause_cont(void) { return CURLPAUSE_CONT; }
+
+/// Names the calling thread as /proc and debuggers show it (15 bytes kept). Foundation's Thread.name does not reach
+/// the kernel on Linux.
+static inline void ccurl_name_current_thread(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }

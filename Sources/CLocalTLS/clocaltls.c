@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -146,3 +147,5 @@ void ctls_close(ctls_conn *c) {
     close(c->fd);
     free(c);
 }
+
+void ctls_name_current_thread(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }

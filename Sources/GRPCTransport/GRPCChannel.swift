@@ -145,24 +145,45 @@ public final class GRPCChannel: Sendable, FerryService {
                 grpc_call_unref(call.raw)
             }
         }
-        let state = ClientCallState(request: request)
+        let callState = ClientCallState(request: request)
         let flags: UInt32 = options.waitForReady ? UInt32(GRPC_INITIAL_METADATA_WAIT_FOR_READY) : 0
-        let startError: grpc_call_error = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<grpc_call_error, Never>) in
-                let tag = CompletionTag.make { _ in continuation.resume(returning: GRPC_CALL_OK) }
-                let error = cgrpc_client_call_start(call.raw, state.raw, flags, tag)
-                if error != GRPC_CALL_OK {
+        let start: BatchStart = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<BatchStart, Never>) in
+                let tag = CompletionTag.make { _ in continuation.resume(returning: .completed) }
+                // Started under the lock, where stop() sets the phase: once the channel is stopping its queue may
+                // be shut down, and a batch started on a shut-down queue aborts the process in gRPC core
+                // (`assertion failed: grpc_cq_begin_op(cq_, notify_tag)`, call.cc) — seen in the start/stop storm.
+                let error: grpc_call_error? = state.withLock { state in
+                    guard state.phase == .running else { return nil }
+                    return cgrpc_client_call_start(call.raw, callState.raw, flags, tag)
+                }
+                switch error {
+                case GRPC_CALL_OK?: break
+                case let error?:
                     CompletionTag.cancel(tag)
-                    continuation.resume(returning: error)
+                    continuation.resume(returning: .failed(error))
+                case nil:
+                    CompletionTag.cancel(tag)
+                    continuation.resume(returning: .channelStopping)
                 }
             }
         } onCancel: {
             _ = grpc_call_cancel(call.raw, nil)
         }
-        guard startError == GRPC_CALL_OK else {
-            throw RPCError(.internal, "grpc_call_start_batch failed: \(startError.rawValue)", method: method)
+        switch start {
+        case .completed: return try callState.response(method: method)
+        case .failed(let error):
+            throw RPCError(.internal, "grpc_call_start_batch failed: \(error.rawValue)", method: method)
+        case .channelStopping:
+            throw RPCError(.cancelled, "the channel stopped before the call started", method: method)
         }
-        return try state.response(method: method)
+    }
+
+    /// How starting a call's batch ended.
+    private enum BatchStart: Sendable {
+        case completed
+        case failed(grpc_call_error)
+        case channelStopping
     }
 
     /// Where the channel is in its life.

@@ -139,9 +139,15 @@ public final class LocalHTTPSServer: @unchecked Sendable {  // @unchecked: mutab
         state.withLock { s in for c in s.open.values { ctls_interrupt(c) } }
     }
 
-    deinit { stop() }
+    /// Every thread of the server holds it (`[self]`), so this runs only after the accept thread and every connection
+    /// thread have finished: nothing uses the TLS context any more.
+    deinit {
+        stop()
+        ctls_server_free(tls)
+    }
 
     private func acceptLoop() {
+        ctls_name_current_thread("local-https-acc")  // Thread.name does not reach /proc on Linux
         while true {
             let fd = ctls_accept(listenFD)
             if fd < 0 { break }  // shut down by stop(); the fd is closed below, after `stopped` was set
@@ -155,6 +161,7 @@ public final class LocalHTTPSServer: @unchecked Sendable {  // @unchecked: mutab
     }
 
     private func serve(_ fd: Int32) {
+        ctls_name_current_thread("local-https-con")
         var err = [CChar](repeating: 0, count: 256)
         guard let conn = ctls_handshake(tls, fd, &err, 256) else { return }  // a failed handshake only closes the socket
         let id = Int(bitPattern: conn)

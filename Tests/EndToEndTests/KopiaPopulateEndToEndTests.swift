@@ -51,7 +51,8 @@ struct KopiaPopulateEndToEndTests {
                                                       ProtectionController()]
             let componentContext = ComponentContext(client: client, options: options, logger: logger)
 
-            let cache = InformerCache(client: client, served: .init(links: true, grantVersion: "v1beta1", snapshots: false), logger: logger)
+            let cache = InformerCache(client: client, served: .init(links: true, grantVersion: "v1beta1", snapshots: false),
+                                      populatorNamespace: "ferry-system", logger: logger)
             let context = ReconcileContext(
                 kube: LiveKube(client: client), cache: cache, csi: nil,
                 feedback: Feedback(sink: EventRecorder(client: client, component: "ferry", logger: logger)),

@@ -28,3 +28,5 @@ int ctls_peer_names(ctls_conn *c, char *cn, size_t cnlen, char *org, size_t orgl
 void ctls_interrupt(ctls_conn *c);
 /// Sends close_notify (best effort), closes the fd and frees c.
 void ctls_close(ctls_conn *c);
+/// Names the calling thread as /proc and debuggers show it (15 bytes kept).
+void ctls_name_current_thread(const char *name);

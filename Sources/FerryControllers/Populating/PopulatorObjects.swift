@@ -47,7 +47,7 @@ public struct PopulatorObjects: Sendable {
     public func prime() -> PersistentVolumeClaim {
         var p = PersistentVolumeClaim(name: primeName, namespace: workNamespace)
         p.metadata.labels = labels
-        var annotations: [String: String] = ["ferry.io/populate-for-claim": "\(claim.namespace ?? "")/\(claim.name)"]
+        var annotations: [String: String] = [PopulatingNames.claimAnnotation: "\(claim.namespace ?? "")/\(claim.name)"]
         if let node = claim.metadata.annotations["volume.kubernetes.io/selected-node"] {
             annotations["volume.kubernetes.io/selected-node"] = node
         }
@@ -80,6 +80,7 @@ public struct PopulatorObjects: Sendable {
     public func pod(settings: Settings, snapshotID: String?, spec: KopiaSnapshotSpec, sourceNamespace: String, hasCA: Bool) -> Pod {
         var pod = Pod(name: podName, namespace: workNamespace)
         pod.metadata.labels = labels
+        pod.metadata.annotations = [PopulatingNames.claimAnnotation: "\(claim.namespace ?? "")/\(claim.name)"]
         var args = ["populate", "--target", PopulatingNames.targetMountPath,
                     "--progress-interval", String(settings.progressInterval)]
         if let snapshotID {

@@ -48,6 +48,12 @@ public final class Controller: Sendable {
                 await enqueueClaimsReferencing(SourceReference(group: "", kind: "PersistentVolumeClaim", namespace: c.namespace ?? "", name: c.name))
             }
         }
+        cache.populatorPods?.addHandler { [self] event in
+            let pod: Pod = switch event { case .added(let p), .updated(_, let p), .deleted(let p): p }
+            if let key = PopulatingNames.claimKey(of: pod.metadata.annotations, labels: pod.metadata.labels) {
+                await claimQueue.add(key)
+            }
+        }
         cache.links?.addHandler { [self] event in
             let link: DataSourceLink = switch event { case .added(let l), .updated(_, let l), .deleted(let l): l }
             await linkQueue.add(link.key)
@@ -78,6 +84,10 @@ public final class Controller: Sendable {
         context.sharedReads.invalidate(PersistentVolumeClaim.self, name: claim.name, namespace: claim.namespace)
         if let pv = claim.spec.volumeName { context.sharedReads.invalidate(PersistentVolume.self, name: pv, namespace: nil) }
         await claimQueue.add(claim.key)
+        // A prime PVC (bound, resized, …) wakes the user's PVC it is filled for.
+        if let user = PopulatingNames.claimKey(of: claim.metadata.annotations, labels: claim.metadata.labels) {
+            await claimQueue.add(user)
+        }
         let wasPending = old.map(SourceProtection.isDependent) ?? true
         if wasPending, !SourceProtection.isDependent(claim), let s = ClaimReconciler.source(of: claim, cache: context.cache) {
             await sourceQueue.add(s)

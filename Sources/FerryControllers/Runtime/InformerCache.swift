@@ -10,6 +10,11 @@ public final class InformerCache: ClusterCache, Sendable {
     public let grantsBeta: Informer<ReferenceGrant>?
     public let storageClasses: Informer<StorageClass>
     public let snapshots: Informer<VolumeSnapshot>?
+    /// Populator pods (label `ferry.io/populate-for`) in the populator's work namespace: their changes wake the
+    /// user's PVC at once instead of at the next progress poll. Pods in KopiaSnapshot namespaces (repositoryPVC) are
+    /// not watched (the chart may grant pods list/watch only in the work namespace); those are polled. Not part of
+    /// ``hasSynced``: a wake-up source only (the populator polls anyway), so a refused watch delays nothing.
+    public let populatorPods: Informer<Pod>?
 
     /// Which optional kinds the cluster serves (decided by the startup checks).
     public struct Served: Sendable {
@@ -23,7 +28,9 @@ public final class InformerCache: ClusterCache, Sendable {
         }
     }
 
-    public init(client: KubeClient, served: Served, logger: Logger) {
+    /// - Parameter populatorNamespace: the Kopia populator's work namespace, whose populator pods are watched; nil
+    ///   for none.
+    public init(client: KubeClient, served: Served, populatorNamespace: String? = nil, logger: Logger) {
         claims = Informer(client: client, namespace: nil, logger: logger)
         claims.addIndexer(CacheIndex.bySource, CacheIndex.claimSourceKeys)
         claims.addIndexer(CacheIndex.bySourceNamespace, CacheIndex.claimSourceNamespaces)
@@ -59,6 +66,9 @@ public final class InformerCache: ClusterCache, Sendable {
         } else {
             snapshots = nil
         }
+        populatorPods = populatorNamespace.map {
+            Informer<Pod>(client: client, namespace: $0, labelSelector: PopulatingNames.ownerUIDLabel, logger: logger)
+        }
         claims.addIndexer("ferry.protected") { $0.metadata.finalizers.contains(SourceProtection.finalizer) ? ["yes"] : [] }
     }
 
@@ -71,6 +81,7 @@ public final class InformerCache: ClusterCache, Sendable {
             if let grantsV1 { group.addTask { await grantsV1.run() } }
             if let grantsBeta { group.addTask { await grantsBeta.run() } }
             if let snapshots { group.addTask { await snapshots.run() } }
+            if let populatorPods { group.addTask { await populatorPods.run() } }
         }
     }
 

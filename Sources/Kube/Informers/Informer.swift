@@ -138,6 +138,7 @@ public final class Informer<T: KubeResource>: Sendable, FerryService {
         let list = try await client.listAll(T.self, namespace: namespace, options: ListOptions(
             labelSelector: labelSelector, fieldSelector: fieldSelector, limit: pageSize))
         var events: [InformerEvent<T>] = []
+        var syncWaiters: [CheckedContinuation<Bool, Never>] = []
         let handlers = state.withLock { s -> [Handler] in
             var fresh: [ObjectKey: T] = [:]
             for item in list.items { fresh[item.key] = item }
@@ -154,10 +155,14 @@ public final class Informer<T: KubeResource>: Sendable, FerryService {
             s.items = fresh
             s.lastResourceVersion = list.resourceVersion
             s.synced = true
-            for w in s.syncWaiters.values { w.resume(returning: true) }
+            syncWaiters = Array(s.syncWaiters.values)
             s.syncWaiters = [:]
             return s.handlers
         }
+        // Resumed after the lock is released: resuming takes the waiting task's status lock, which a concurrent
+        // Task.cancel() holds while its cancellation handler (in waitForSync) waits for this lock — resuming under
+        // the lock deadlocked the two threads (seen in the start/stop storm).
+        for w in syncWaiters { w.resume(returning: true) }
         for e in events { for h in handlers { await h(e) } }
     }
 

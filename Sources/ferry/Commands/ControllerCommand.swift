@@ -208,7 +208,8 @@ struct ControllerCommand: AsyncParsableCommand {
         let configuration = ControllerConfiguration(
             driver: driver, featureGates: gates, timeout: timeout, retryIntervalStart: retry.0, retryIntervalMax: retry.1,
             workers: workerThreads, resyncInterval: resync, sweepInterval: sweep, component: "ferry")
-        let cache = InformerCache(client: client, served: served, logger: logger)
+        let cache = InformerCache(client: client, served: served,
+                                  populatorNamespace: populator.workNamespace ?? namespace, logger: logger)
         let context = ReconcileContext(
             kube: kube, cache: cache, csi: channel.map { ControllerClient(channel: $0) },
             feedback: Feedback(sink: EventRecorder(client: client, component: "ferry", host: identity, logger: logger)),
