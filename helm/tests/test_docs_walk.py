@@ -1,5 +1,5 @@
 """A new user's walk through the docs, run as written: install.md "Trying it on the local control plane", then all of
-cross-namespace-snapshot.md, on a fresh local control plane.
+cross-namespace-snapshot.md and kopia-local.md, on a fresh local control plane.
 
 The pages' blocks become one bash script, in page order: a ```sh block runs as it is (under `set -euo pipefail`, so
 a failing command or a `kubectl wait` that times out fails the test); a ```yaml block is what the reader applies, so it
@@ -28,7 +28,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 DOCS = os.path.join(ROOT, "docs")
 BIN = os.environ.get("FERRY_BIN_DIR") or os.path.join(ROOT, ".build", "debug")
 FENCE = re.compile(r"^```(\w*)[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)
-WALK = [("install.md", "## Trying it on the local control plane"), ("cross-namespace-snapshot.md", None)]
+WALK = [("install.md", "## Trying it on the local control plane"), ("cross-namespace-snapshot.md", None),
+        ("kopia-local.md", None)]
 
 
 def blocks(page, section):
@@ -143,10 +144,12 @@ kubectl auth can-i update datasourcelinks.ferry.io --subresource=status -n stagi
 ! kubectl auth can-i update datasourcelinks.ferry.io -n staging --kubeconfig "$sa" -q || exit 92
 kubectl auth can-i delete persistentvolumes -q   # the admin may
 ! kubectl get secrets -n production --kubeconfig "$sa" 2> "$CHECKS/forbidden.txt" || exit 93
-for claim in webapp-data webapp-data-native webapp-data-clone; do
+for claim in webapp-data webapp-data-native webapp-data-clone webapp-restored; do
   handle=$(kubectl get pv "$(kubectl get pvc "$claim" -n staging -o jsonpath='{.spec.volumeName}')" -o jsonpath='{.spec.csi.volumeHandle}')
   cat "$KUBE_DIR/volumes/$handle/db/stats.txt" > "$CHECKS/$claim.stats"
 done
+kubectl get secrets -A -o json > "$CHECKS/secrets.json"
+kubectl get kopiasnapshot webapp-backup -n production -o json > "$CHECKS/kopiasnapshot.json"
 """
     checks_dir = os.path.join(scratch, "checks")
     os.makedirs(checks_dir)
@@ -178,7 +181,11 @@ done
     with open(os.path.join(checks_dir, "pvcs.json")) as fh:
         claims = {c["metadata"]["name"]: c for c in json.load(fh)["items"]}
     assert {n: c["status"]["phase"] for n, c in claims.items()} == {
-        "webapp-data": "Bound", "webapp-data-native": "Bound", "webapp-data-clone": "Bound"}
+        "webapp-data": "Bound", "webapp-data-native": "Bound", "webapp-data-clone": "Bound", "webapp-restored": "Bound"}
+    # kopia-local.md: the password stays in production; the populator's objects are gone.
+    with open(os.path.join(checks_dir, "secrets.json")) as fh:
+        holders = {s["metadata"]["namespace"] for s in json.load(fh)["items"] if "KOPIA_PASSWORD" in (s.get("data") or {})}
+    assert holders == {"production"}, holders
     for name in claims:
         with open(os.path.join(checks_dir, f"{name}.stats")) as fh:
             assert fh.read() == "orders: 1042\n", name
