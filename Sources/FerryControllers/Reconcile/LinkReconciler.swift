@@ -102,12 +102,18 @@ public struct SourceProtectionReconciler: Sendable {
     public init() {}
 
     public func reconcile(_ source: SourceReference, context: ReconcileContext) async -> ReconcileOutcome {
+        await context.sourceLocks.withLock(source) { await locked(source, context: context) }
+    }
+
+    func locked(_ source: SourceReference, context: ReconcileContext) async -> ReconcileOutcome {
         var pending = false
         for claim in context.cache.claims(referencing: source) where SourceProtection.isDependent(claim) {
             // Its PV exists: provisioning is over even if the binder has not bound the claim yet.
+            if let uid = claim.metadata.uid, context.provisionedClaims.contains(uid) { continue }
             if let uid = claim.metadata.uid,
                let pv = try? await context.kube.get(PersistentVolume.self, name: VolumeRequestBuilder.volumeName(claimUID: uid), namespace: nil),
                pv.spec.claimRef?.uid == uid {
+                context.provisionedClaims.insert(uid)
                 continue
             }
             pending = true
