@@ -61,8 +61,8 @@ struct KopiaFailClosedEndToEndTests {
         return lines
     }
 
-    /// The populator pod of `claimUID` once its container runs and at least one file of the restore is on the prime
-    /// volume (so the restore is under way, not done: the tree is ~96 MiB).
+    /// The populator pod of `claimUID` once its container runs and three files of the restore are on the prime volume
+    /// (so the restore is under way, not done: the tree is ~96 MiB in 48 files).
     static func podMidRestore(_ c: KopiaCluster, claimUID: String) async throws -> String? {
         let hooks = PodProcesses.forCluster(directory: c.directory)
         let podName = PopulatingNames.pod(forUID: claimUID)
@@ -75,7 +75,8 @@ struct KopiaFailClosedEndToEndTests {
             }
             guard let volume, hooks.pid(namespace: "ferry-system", pod: podName, container: "populate") != nil else { return false }
             let files = FileManager.default.enumerator(atPath: volume.path)?.allObjects.compactMap { $0 as? String } ?? []
-            return files.contains { $0.hasSuffix(".bin") }
+            // Three files started: at least two are complete, so a resumed run has something to skip.
+            return files.filter { $0.hasSuffix(".bin") }.count >= 3
         }
         return found ? podName : nil
     }

@@ -10,9 +10,10 @@ public final class InformerCache: ClusterCache, Sendable {
     public let grantsBeta: Informer<ReferenceGrant>?
     public let storageClasses: Informer<StorageClass>
     public let snapshots: Informer<VolumeSnapshot>?
-    /// Populator pods (label `ferry.io/populate-for`) in the populator's work namespace: their changes wake the
-    /// user's PVC at once instead of at the next progress poll. Pods in KopiaSnapshot namespaces (repositoryPVC) are
-    /// not watched (the chart may grant pods list/watch only in the work namespace); those are polled. Not part of
+    /// Populator pods (label `ferry.io/populate-for`): their changes wake the user's PVC at once instead of at the
+    /// next progress poll. In every namespace when the identity may list/watch pods cluster-wide (the chart's
+    /// default ClusterRole), else only in the work namespace (`kopia.ownerNamespaces` grants namespaced Roles);
+    /// pods elsewhere (repositoryPVC in an owner namespace) are then polled. Not part of
     /// ``hasSynced``: a wake-up source only (the populator polls anyway), so a refused watch delays nothing.
     public let populatorPods: Informer<Pod>?
 
@@ -28,9 +29,12 @@ public final class InformerCache: ClusterCache, Sendable {
         }
     }
 
-    /// - Parameter populatorNamespace: the Kopia populator's work namespace, whose populator pods are watched; nil
-    ///   for none.
-    public init(client: KubeClient, served: Served, populatorNamespace: String? = nil, logger: Logger) {
+    /// - Parameters:
+    ///   - populatorNamespace: the Kopia populator's work namespace, whose populator pods are watched; nil for none.
+    ///   - populatorPodsInEveryNamespace: watch populator pods in every namespace instead (also those in
+    ///     KopiaSnapshot namespaces, for `repositoryPVC`), when the identity may list and watch pods cluster-wide.
+    public init(client: KubeClient, served: Served, populatorNamespace: String? = nil,
+                populatorPodsInEveryNamespace: Bool = false, logger: Logger) {
         claims = Informer(client: client, namespace: nil, logger: logger)
         claims.addIndexer(CacheIndex.bySource, CacheIndex.claimSourceKeys)
         claims.addIndexer(CacheIndex.bySourceNamespace, CacheIndex.claimSourceNamespaces)
@@ -66,8 +70,12 @@ public final class InformerCache: ClusterCache, Sendable {
         } else {
             snapshots = nil
         }
-        populatorPods = populatorNamespace.map {
-            Informer<Pod>(client: client, namespace: $0, labelSelector: PopulatingNames.ownerUIDLabel, logger: logger)
+        if populatorPodsInEveryNamespace {
+            populatorPods = Informer<Pod>(client: client, namespace: nil, labelSelector: PopulatingNames.ownerUIDLabel, logger: logger)
+        } else {
+            populatorPods = populatorNamespace.map {
+                Informer<Pod>(client: client, namespace: $0, labelSelector: PopulatingNames.ownerUIDLabel, logger: logger)
+            }
         }
         claims.addIndexer("ferry.protected") { $0.metadata.finalizers.contains(SourceProtection.finalizer) ? ["yes"] : [] }
     }

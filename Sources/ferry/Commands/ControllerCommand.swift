@@ -208,8 +208,11 @@ struct ControllerCommand: AsyncParsableCommand {
         let configuration = ControllerConfiguration(
             driver: driver, featureGates: gates, timeout: timeout, retryIntervalStart: retry.0, retryIntervalMax: retry.1,
             workers: workerThreads, resyncInterval: resync, sweepInterval: sweep, component: "ferry")
-        let cache = InformerCache(client: client, served: served,
-                                  populatorNamespace: populator.workNamespace ?? namespace, logger: logger)
+        // Populator pods are watched cluster-wide when RBAC allows it (repositoryPVC pods run in owner namespaces).
+        let listAll = (try? await client.canI("list", group: "", resource: "pods"))?.allowed == true
+        let watchAll = (try? await client.canI("watch", group: "", resource: "pods"))?.allowed == true
+        let cache = InformerCache(client: client, served: served, populatorNamespace: populator.workNamespace ?? namespace,
+                                  populatorPodsInEveryNamespace: listAll && watchAll, logger: logger)
         let context = ReconcileContext(
             kube: kube, cache: cache, csi: channel.map { ControllerClient(channel: $0) },
             feedback: Feedback(sink: EventRecorder(client: client, component: "ferry", host: identity, logger: logger)),
