@@ -1,6 +1,6 @@
 # The Kopia part of `make demo` (issue 13 item 7). Sourced by scripts/demo.sh once its VolumeSnapshot part is done,
-# with the local control plane and `ferry controller` still running (the cluster maps image `ferry` to the ferry
-# binary; the controller runs populator pods with `--populator-image ferry:demo` in ferry-system).
+# with the local control plane and `ferry controller` still running (the cluster maps the chart's image
+# ghcr.io/ferry-csi/ferry to the ferry binary; the controller runs populator pods with it in ferry-system).
 # Uses demo.sh's helpers (say, k, fail, wait_for, jp, tree_sums, now) and variables: bin, cluster, work, src_handle
 # (production's volume, the tree that is backed up), pvc_cols, event_cols.
 #

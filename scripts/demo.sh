@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Ferry's main job, on the local control plane, driven with kubectl: a claim in "staging" is filled from a
 # VolumeSnapshot in "production" — and only once the owner of "production" allows it with a ReferenceGrant.
+# Ferry is installed with its Helm chart (as the sidecar of the local driver) and runs as the chart's ServiceAccount;
+# the steps and names are those of docs/cross-namespace-snapshot.md.
 #
 #   make demo                                  # release build (make runs `make release` first)
 #   FERRY_BIN_DIR=.build/debug bash scripts/demo.sh   # any build directory holding ferry + ferry-localcluster
@@ -24,6 +26,11 @@ cluster="$work/cluster"
 pids=()
 cleanup() {
   local rc=$?
+  if [ "$rc" -ne 0 ] && [ -n "${KUBECONFIG:-}" ]; then  # while the cluster still serves: what its objects say
+    echo "--- events and pods at the failure" >&2
+    timeout 10 kubectl get events -A -o custom-columns='NS:.metadata.namespace,OBJECT:.involvedObject.name,REASON:.reason,MESSAGE:.message' >&2 || true
+    timeout 10 kubectl get pods -A -o custom-columns='NS:.metadata.namespace,NAME:.metadata.name,PHASE:.status.phase,NODE:.spec.nodeName' >&2 || true
+  fi
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do
     for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
@@ -62,26 +69,48 @@ pvc_cols='NAME:.metadata.name,STATUS:.status.phase,VOLUME:.spec.volumeName,CAPAC
 event_cols='TYPE:.type,REASON:.reason,FROM:.source.component,MESSAGE:.message'
 
 say "1. Start the local control plane and Ferry"
-"$bin/ferry-localcluster" up --dir "$cluster" --image "ferry=$bin/ferry" > "$work/cluster.log" 2>&1 &
+"$bin/ferry-localcluster" up --dir "$cluster" --image "ghcr.io/ferry-csi/ferry=$bin/ferry" > "$work/cluster.log" 2>&1 &
 pids+=($!)
 wait_for 60 "the local control plane printing 'ready' (log: $work/cluster.log)" grep -q '^ready' "$work/cluster.log"
 echo "   ferry-localcluster up --dir $cluster: API server, CSI driver local.csi.ferry.io, PV binder,"
 echo "   external-provisioner, snapshot controller, scheduler, kubelet (pods run as local processes)"
 export KUBECONFIG="$cluster/kubeconfig"
 export KUBECACHEDIR="$work/kubecache"
-k apply -f helm/ferry/crds/
-k apply -f - <<'YAML'
-apiVersion: v1
-kind: Namespace
-metadata: {name: ferry-system}
-YAML
-"$bin/ferry" controller --csi-address "unix://$cluster/csi.sock" --kubeconfig "$KUBECONFIG" \
-  --namespace ferry-system --populator-image ferry:demo --http-endpoint 127.0.0.1:0 > "$work/ferry.log" 2>&1 &
+# Ferry is installed with its chart: helm/examples/example-csi-driver is a driver chart for local.csi.ferry.io that
+# includes Ferry as a sidecar (CRDs, RBAC bound to the driver's ServiceAccount, the gate flags). Helm runs through
+# helm-python-sdk (scripts/helm.py takes the helm CLI's arguments); `helm dependency build` writes into the chart,
+# so it works on a copy.
+h() { printf '\033[2m$ helm %s\033[0m\n' "$*" >&2; python3 scripts/helm.py "$@"; }
+cp -r helm "$work/helm"
+h dependency build "$work/helm/examples/example-csi-driver"
+h install example "$work/helm/examples/example-csi-driver" --namespace ferry-system --create-namespace > "$work/helm-install.txt"
+head -n 3 "$work/helm-install.txt"   # (not `| head`: an early-closed pipe would fail the install under pipefail)
+k get crd datasourcelinks.ferry.io kopiasnapshots.ferry.io
+# helm test: a pod running `ferry kube check` as the chart's ServiceAccount (the kubelet mounts its token).
+h test example --namespace ferry-system | tail -n 1
+# The local control plane runs no Deployments: Ferry runs as a local process with the arguments the chart gave its
+# container, as the chart's ServiceAccount (a token from `kubectl create token`; the API server enforces RBAC).
+kubectl config view --raw --minify > "$work/ferry.kubeconfig"
+kubectl config set-credentials ferry --kubeconfig="$work/ferry.kubeconfig" \
+  --token="$(k create token example-csi-controller --namespace ferry-system)" > /dev/null
+kubectl config set-context --current --user=ferry --kubeconfig="$work/ferry.kubeconfig" > /dev/null
+echo "   $work/ferry.kubeconfig: the token of ServiceAccount ferry-system/example-csi-controller"
+args="$(jp deployment example-controller -n ferry-system \
+  -o go-template='{{range .spec.template.spec.containers}}{{if eq .name "ferry"}}{{range .args}}{{.}} {{end}}{{end}}{{end}}')"
+[ -n "$args" ] || fail "the chart's Deployment has no ferry container"
+"$bin/ferry" kube check --kubeconfig "$work/ferry.kubeconfig" --namespace ferry-system > "$work/kube-check.txt" \
+  || { cat "$work/kube-check.txt" >&2; fail "ferry kube check as the chart's ServiceAccount"; }
+echo "   ferry kube check (as the ServiceAccount): $(tail -n 1 "$work/kube-check.txt")"
+# shellcheck disable=SC2086  # the chart's arguments, one word each
+"$bin/ferry" $args --csi-address "unix://$cluster/csi.sock" --http-endpoint 127.0.0.1:0 \
+  --kubeconfig "$work/ferry.kubeconfig" > "$work/ferry.log" 2>&1 &
 ferry_pid=$!
 pids+=($ferry_pid)
-echo "   ferry controller --csi-address unix://$cluster/csi.sock --kubeconfig … --namespace ferry-system (pid $ferry_pid)"
+echo "   ferry $args"
+echo "     --csi-address unix://$cluster/csi.sock --http-endpoint 127.0.0.1:0 --kubeconfig …/ferry.kubeconfig (pid $ferry_pid)"
 sleep 0.5
 kill -0 "$ferry_pid" 2>/dev/null || fail "ferry controller exited at startup (log: $work/ferry.log)"
+wait_for 30 "ferry controller ready (log: $work/ferry.log)" grep -q 'caches synced' "$work/ferry.log"
 
 say "2. production: a claim, a pod that fills it with data, and a VolumeSnapshot of it"
 k apply -f - <<'YAML'
@@ -239,4 +268,5 @@ if [ "${FERRY_DEMO_KOPIA:-${FERRY_DEMO_KOPIA_CLI:-1}}" = 1 ]; then
   source scripts/demo-kopia.sh
 fi
 
+! grep -qi forbidden "$work/ferry.log" || { grep -i forbidden "$work/ferry.log" >&2; fail "Ferry was refused something the chart should grant"; }
 say "Done: claims in staging were filled from production's VolumeSnapshot and Kopia backup only after production granted it."

@@ -133,8 +133,12 @@ def main(argv):
                 c.uninstall(args.release, timeout=seconds(args.timeout))
                 print(f'release "{args.release}" uninstalled')
             elif args.command == "test":
-                release = c.test(args.release, timeout=seconds(args.timeout), logs=args.logs)
-                print_release(release)
+                # The SDK raises when a test pod fails (HelmError below: exit 1), as `helm test` exits non-zero.
+                result = c.test(args.release, timeout=seconds(args.timeout), logs=args.logs)
+                print_release(result.get("release", result))
+                print("TEST SUITE: every test hook of the release succeeded")
+                if args.logs and result.get("logs"):
+                    print(result["logs"].rstrip())
             elif args.command == "status":
                 print_release(c.status(args.release))
             elif args.command == "list":

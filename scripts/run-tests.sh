@@ -45,7 +45,11 @@ run_group controllers --filter 'FerryControllersTests'
 # Local clusters started by the suites dump their stores here on stop; the sweep below validates them.
 export FERRY_STORE_DUMP_DIR="${FERRY_STORE_DUMP_DIR:-$(mktemp -d)}"
 run_group cluster --filter 'LocalClusterTests'
-run_group e2e   --filter 'EndToEndTests'
+run_group e2e   --filter 'EndToEndTests' --skip 'ControllerEndToEndTests|ControllerCrashSafetyEndToEndTests|PythonDriverEndToEndTests'
+# The `ferry controller` end-to-end suites (timing goals: grant → Bound within 1 s): one process each, not in parallel.
+run_group e2e-controller --filter 'ControllerEndToEndTests'
+run_group e2e-crash --filter 'ControllerCrashSafetyEndToEndTests'
+run_group e2e-python-driver --filter 'PythonDriverEndToEndTests'
 # The Helm chart (rendered, linted, validated by real tools) and the container image checks: pytest suites.
 echo "== test group: chart"
 chart_start=$(date +%s)

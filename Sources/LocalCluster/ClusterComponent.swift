@@ -18,12 +18,15 @@ public struct LocalClusterOptions: Sendable {
     public var port: Int
     /// Where `stop()` writes a dump of the store (for the kubernetes-validate sweep); nil = no dump.
     public var storeDumpDirectory: URL?
+    /// The API server authorizes users outside `system:masters` with the stored RBAC objects (ServiceAccount tokens
+    /// from `kubectl create token` then get exactly their bindings); false allows everything.
+    public var authorizeWithRBAC: Bool
     /// The CSI driver's fault hooks (tests inject errors, delays and held calls through it).
     public var csiFaults: CSIFaults
 
     public init(directory: URL, nodes: Int = 1, crossNamespaceVolumeDataSource: Bool = false,
                 images: [String: String] = [:], withoutCRDs: Set<String> = [], port: Int = 0,
-                storeDumpDirectory: URL? = nil, csiFaults: CSIFaults = CSIFaults()) {
+                storeDumpDirectory: URL? = nil, authorizeWithRBAC: Bool = false, csiFaults: CSIFaults = CSIFaults()) {
         self.csiFaults = csiFaults
         self.directory = directory
         self.nodes = nodes
@@ -32,6 +35,7 @@ public struct LocalClusterOptions: Sendable {
         self.withoutCRDs = withoutCRDs
         self.port = port
         self.storeDumpDirectory = storeDumpDirectory
+        self.authorizeWithRBAC = authorizeWithRBAC
     }
 }
 

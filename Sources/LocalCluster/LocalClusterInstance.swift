@@ -59,7 +59,7 @@ public final class LocalClusterInstance: Sendable {
         let certificates = try LocalCertificates.generate(in: dir.appendingPathComponent("pki"))
         let server = try KubeAPIServer(certificates: certificates, port: options.port,
                                        crossNamespaceVolumeDataSource: options.crossNamespaceVolumeDataSource,
-                                       behaviour: .cluster)
+                                       behaviour: .cluster, authorizeWithRBAC: options.authorizeWithRBAC)
         for (name, crd) in try ClusterCRDs.all() where !options.withoutCRDs.contains(name) {
             try server.seed(crd, as: CustomResourceDefinition.resourceType)
         }

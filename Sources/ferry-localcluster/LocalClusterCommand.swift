@@ -48,9 +48,16 @@ struct Up: AsyncParsableCommand {
     @Option(help: "API server port on 127.0.0.1 (0 picks a free one).")
     var port: Int = 0
 
+    @Option(help: ArgumentHelp("RBAC: users outside system:masters (ServiceAccount tokens from `kubectl create token`) may do what the stored Roles and bindings allow; AlwaysAllow: anything. The kubeconfig's admin is in system:masters either way.",
+                               valueName: "MODE"))
+    var authorizationMode = "RBAC"
+
     func options() throws -> LocalClusterOptions {
         guard nodes >= 1 else { throw ValidationError("--nodes must be at least 1") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard ["RBAC", "AlwaysAllow"].contains(authorizationMode) else {
+            throw ValidationError("--authorization-mode must be RBAC or AlwaysAllow")
+        }
         var gate = false
         for spec in featureGates.flatMap({ $0.split(separator: ",") }) {
             let parts = spec.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -78,7 +85,8 @@ struct Up: AsyncParsableCommand {
         return LocalClusterOptions(directory: url.standardizedFileURL, nodes: nodes, crossNamespaceVolumeDataSource: gate,
                                    images: table, withoutCRDs: Set(withoutCRDs), port: port,
                                    storeDumpDirectory: ProcessInfo.processInfo.environment["FERRY_STORE_DUMP_DIR"]
-                                       .flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) })
+                                       .flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) },
+                                   authorizeWithRBAC: authorizationMode == "RBAC")
     }
 
     func run() async throws {

@@ -109,18 +109,28 @@ import Testing
         let (process, out) = try kubectl.start(["get", "pvc", "data", "-n", "kc-watch", "-w", "--output-watch-events",
                                                "-o", "jsonpath={.type} {.object.metadata.labels.tier}{\"\\n\"}"])
         defer { if process.isRunning { process.terminate() } }
-        try await Task.sleep(for: .milliseconds(600))
+        // Reads block, so a watchdog ends kubectl (closing its output) if the expected lines never come.
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(30))
+            if process.isRunning { process.terminate() }
+        }
+        defer { watchdog.cancel() }
+        var seen = ""
+        func read(until text: String) {
+            while !seen.contains(text) {
+                let chunk = out.fileHandleForReading.availableData
+                if chunk.isEmpty { return }
+                seen += String(decoding: chunk, as: UTF8.self)
+            }
+        }
+        // The update must come after kubectl's watch started (its first line), or the watch would list the
+        // object already changed and never see a MODIFIED event (a slow kubectl start-up on a loaded machine).
+        read(until: "ADDED one")
         let client = try cluster.makeClient()
         var pvc = try await client.get(PersistentVolumeClaim.self, name: "data", namespace: "kc-watch")
         pvc.metadata.labels["tier"] = "watched"
         _ = try await client.update(pvc)
-        var seen = ""
-        let end = ContinuousClock.now + .seconds(10)
-        while !seen.contains("MODIFIED watched"), ContinuousClock.now < end {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen += String(decoding: chunk, as: UTF8.self)
-        }
+        read(until: "MODIFIED watched")
         #expect(seen.contains("MODIFIED watched"), "watch output: \(seen)")
     }
 

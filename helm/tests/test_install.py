@@ -29,8 +29,10 @@ NAMESPACE = "ferry-system"
 @pytest.fixture(scope="module")
 def cluster():
     directory = tempfile.mkdtemp(prefix="ferry-helm-")
+    # The chart's image runs as the local `ferry` binary (the kubelet's image table), so `helm test` can run its pod.
     process = subprocess.Popen([LOCALCLUSTER, "up", "--dir", directory,
-                                "--feature-gates", "CrossNamespaceVolumeDataSource=true"],
+                                "--feature-gates", "CrossNamespaceVolumeDataSource=true",
+                                "--image", f"ghcr.io/ferry-csi/ferry={os.path.abspath(FERRY)}"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 120
     lines = []
@@ -72,6 +74,17 @@ def free_port():
         return s.getsockname()[1]
 
 
+def service_account_kubeconfig(kubeconfig, account):
+    """A copy of the admin kubeconfig whose user is a token of ServiceAccount `account` (kubectl create token)."""
+    path = os.path.join(os.path.dirname(kubeconfig), f"{account}.kubeconfig")
+    with open(path, "w") as fh:
+        fh.write(kubectl(kubeconfig, "config", "view", "--raw", "--minify").stdout)
+    token = kubectl(kubeconfig, "create", "token", account, "--namespace", NAMESPACE).stdout.strip()
+    kubectl(path, "config", "set-credentials", "sa", f"--token={token}")
+    kubectl(path, "config", "set-context", "--current", "--user=sa")
+    return path
+
+
 def grant_rules(kubeconfig):
     role = get_json(kubeconfig, "clusterrole", "ferry")
     return [r for r in role["rules"] if "referencegrants" in r.get("resources", [])]
@@ -93,10 +106,19 @@ def test_install_upgrade_uninstall_through_the_sdk(cluster):
         assert grant_rules(cluster) == [{"apiGroups": ["gateway.networking.k8s.io"],
                                          "resources": ["referencegrants"], "verbs": ["get", "list", "watch"]}]
 
-        # ferry kube check passes against the cluster the chart was installed into.
-        check = subprocess.run([FERRY, "kube", "check", "--kubeconfig", cluster, "--namespace", NAMESPACE],
+        # ferry kube check passes against the cluster the chart was installed into, as the chart's ServiceAccount
+        # (a TokenRequest token; the local API server authorizes it with RBAC: exactly the chart's bindings).
+        sa_kubeconfig = service_account_kubeconfig(cluster, "ferry")
+        check = subprocess.run([FERRY, "kube", "check", "--kubeconfig", sa_kubeconfig, "--namespace", NAMESPACE],
                                capture_output=True, text=True)
         assert check.returncode == 0, check.stdout + check.stderr
+        assert "update ferry.io/datasourcelinks/status: yes" in check.stdout, check.stdout
+
+        # `helm test`: its pod runs `ferry kube check` in the cluster (the kubelet mounts the ServiceAccount's
+        # token) and succeeds (its failure without the ClusterRoleBinding is checked before the uninstall).
+        config.test("ferry", timeout=120)
+        pod = get_json(cluster, "pod", "ferry-kube-check", "-n", NAMESPACE)
+        assert pod["status"]["phase"] == "Succeeded", pod["status"]
 
         # The controller runs with the Deployment's own arguments (as a local process: the local cluster has no
         # Deployment controller) and becomes ready.
@@ -105,7 +127,7 @@ def test_install_upgrade_uninstall_through_the_sdk(cluster):
         port = free_port()
         args = [a if not a.startswith("--http-endpoint=") else f"--http-endpoint=127.0.0.1:{port}"
                 for a in container["args"]]
-        controller = subprocess.Popen([FERRY, *args, "--kubeconfig", cluster],
+        controller = subprocess.Popen([FERRY, *args, "--kubeconfig", sa_kubeconfig],
                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             ready, deadline = False, time.time() + 60
@@ -136,6 +158,16 @@ def test_install_upgrade_uninstall_through_the_sdk(cluster):
         deployment = get_json(cluster, "deployment", "ferry", "-n", NAMESPACE)
         assert "--feature-gates=CrossNamespaceVolumeDataSource=true" not in \
             deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+
+        # `helm test` fails when the ServiceAccount lacks what Ferry needs (RBAC enforced): one line per problem.
+        kubectl(cluster, "delete", "clusterrolebinding", "ferry")
+        with pytest.raises(helm.HelmError):
+            config.test("ferry", timeout=120)
+        pod = get_json(cluster, "pod", "ferry-kube-check", "-n", NAMESPACE)
+        assert pod["status"]["phase"] == "Failed", pod["status"]
+        message = pod["status"]["containerStatuses"][0]["state"]["terminated"].get("message", "")
+        # The termination message is the end of the output (FallbackToLogsOnError: its last 2048 bytes).
+        assert "create core/events: NO" in message and "check(s) failed" in message, message
 
         # Uninstall removes what the release created; the CRDs stay (Helm never deletes crds/).
         config.uninstall("ferry", timeout=120)

@@ -4,14 +4,18 @@ public struct RequiredAccess: Sendable, Hashable {
     public var verb: String
     public var group: String
     public var resource: String
+    /// A subresource (`status`): RBAC authorizes `resource/subresource` apart from the resource.
+    public var subresource: String?
     /// Checked in Ferry's own namespace (work namespace) rather than cluster-wide.
     public var namespaced: Bool
     public var why: String
 
-    public init(_ verb: String, _ group: String, _ resource: String, namespaced: Bool = false, why: String) {
+    public init(_ verb: String, _ group: String, _ resource: String, subresource: String? = nil, namespaced: Bool = false,
+                why: String) {
         self.verb = verb
         self.group = group
         self.resource = resource
+        self.subresource = subresource
         self.namespaced = namespaced
         self.why = why
     }
@@ -29,7 +33,8 @@ public struct RequiredAccess: Sendable, Hashable {
         .init("watch", "gateway.networking.k8s.io", "referencegrants", why: "the grant rule; re-enqueue on change"),
         .init("watch", "ferry.io", "kopiasnapshots", why: "Kopia sources"),
         .init("watch", "ferry.io", "datasourcelinks", why: "links in the claims' namespaces"),
-        .init("update", "ferry.io", "datasourcelinks", why: "Granted and Ready conditions (status subresource)"),
+        .init("update", "ferry.io", "datasourcelinks", subresource: "status", why: "Granted and Ready conditions"),
+        .init("update", "ferry.io", "kopiasnapshots", subresource: "status", why: "the Ready condition and the resolved snapshot"),
         .init("create", "", "pods", namespaced: true, why: "populator pods in the work namespace"),
         .init("delete", "", "pods", namespaced: true, why: "cleanup of populator pods"),
         .init("watch", "", "pods", namespaced: true, why: "populator pods wake their PVC when they end"),

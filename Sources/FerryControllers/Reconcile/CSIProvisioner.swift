@@ -28,19 +28,45 @@ public struct CSIProvisioner: Sendable {
             return .requeue(after: left)
         }
         let volumeName = VolumeRequestBuilder.volumeName(claimUID: uid)
-        var observation: ProvisioningObservation
-        do {
-            observation = ProvisioningObservation(
-                claim: claim, existingVolume: try await optional { () async throws(KubeError) in
+        var observation = ProvisioningObservation(claim: claim, existingVolume: nil, grant: context.decideGrant(request))
+        // Whether the claim's PV `pvc-<uid>` may already exist is read lazily: a new claim (the common case) needs no
+        // GET — CreateVolume is idempotent by name and creating an existing PV answers AlreadyExists, which the
+        // provision step accepts when the PV is this claim's. The PV is read before anything the user would see
+        // (a denial, a source problem) and up front for claims this process already provisioned, so a provisioned
+        // claim never gets a spurious Warning (upstream reads its PV informer for the same check).
+        var volumeChecked = false
+        func readVolume() async -> Result<PersistentVolume?, KubeError> {
+            volumeChecked = true
+            do {
+                return .success(try await optional { () async throws(KubeError) in
                     try await context.kube.get(PersistentVolume.self, name: volumeName, namespace: nil)
-                },
-                grant: context.decideGrant(request))
-        } catch {
-            return .failed(reason: "APIError", final: false)
+                })
+            } catch { return .failure(error) }
+        }
+        if context.provisionedClaims.contains(uid) {
+            switch await readVolume() {
+            case .success(let pv): observation.existingVolume = pv
+            case .failure: return .failed(reason: "APIError", final: false)
+            }
         }
         for _ in 0..<8 {
-            switch ProvisioningStep.decide(observation) {
+            let step = ProvisioningStep.decide(observation)
+            switch step {
+            case .deny, .reportSource:
+                if !volumeChecked {
+                    switch await readVolume() {
+                    case .success(let pv?):
+                        observation.existingVolume = pv
+                        continue
+                    case .success(nil): break
+                    case .failure: return .failed(reason: "APIError", final: false)
+                    }
+                }
+            default: break
+            }
+            switch step {
             case .finished:
+                context.provisionedClaims.insert(uid)
                 return .done
             case .conflict(let message):
                 await warn(claim, EventReason.provisioningFailed, message, context)
@@ -65,13 +91,15 @@ public struct CSIProvisioner: Sendable {
                 case .unsupported: return .failed(reason: problem.reason, final: true)
                 }
             case .protectSource(let source):
-                do {
-                    try await SourceFinalizer.add(to: source.reference, kube: context.kube)
-                    observation.sourceProtected = true
-                } catch {
-                    context.logger.info("source protection failed", metadata: ["source": "\(source.reference)", "error": "\(error)"])
+                let failure: KubeError? = await context.sourceLocks.withLock(source.reference) {
+                    do throws(KubeError) { try await SourceFinalizer.add(to: source.reference, kube: context.kube) } catch { return error }
+                    return nil
+                }
+                if let failure {
+                    context.logger.info("source protection failed", metadata: ["source": "\(source.reference)", "error": "\(failure)"])
                     return .failed(reason: "APIError", final: false)
                 }
+                observation.sourceProtected = true
             case .provision(let source):
                 return await provision(claim: claim, request: request, source: source, link: link, driver: driver,
                                        csi: csi, context: context)
@@ -95,34 +123,29 @@ public struct CSIProvisioner: Sendable {
         if ref.isVolumeSnapshot {
             let check = SnapshotSourceCheck(provisioner: driver.name, driverSupportsSnapshots: driver.snapshots,
                                             preventVolumeModeConversion: context.configuration.preventVolumeModeConversion)
-            let snapshot = try await optional { () async throws(KubeError) in
-                try await context.kube.get(VolumeSnapshot.self, name: ref.name, namespace: ref.namespace)
-            }
+            let snapshot = try await context.sharedReads.get(VolumeSnapshot.self, name: ref.name, namespace: ref.namespace,
+                                                             kube: context.kube)
             let protected = snapshot?.metadata.finalizers.contains(SourceProtection.finalizer) ?? false
             switch check.contentName(reference: ref, snapshot: snapshot) {
             case .failure(let p): return (.failure(p), protected)
             case .success(let contentName):
                 guard let snapshot else { return (.failure(SourceProblem(.notFound, "snapshot vanished")), false) }
-                let content = try await optional { () async throws(KubeError) in
-                    try await context.kube.get(VolumeSnapshotContent.self, name: contentName, namespace: nil)
-                }
+                let content = try await context.sharedReads.get(VolumeSnapshotContent.self, name: contentName, namespace: nil,
+                                                                kube: context.kube)
                 return (check.resolve(reference: ref, snapshot: snapshot, content: content, claimNamespace: claim.namespace ?? "",
                                       claimName: claim.name, requestedBytes: requested, claimVolumeMode: claim.spec.volumeMode),
                         protected)
             }
         }
         let check = CloneSourceCheck(provisioner: driver.name, driverSupportsClone: driver.clone)
-        let source = try await optional { () async throws(KubeError) in
-            try await context.kube.get(PersistentVolumeClaim.self, name: ref.name, namespace: ref.namespace)
-        }
+        let source = try await context.sharedReads.get(PersistentVolumeClaim.self, name: ref.name, namespace: ref.namespace,
+                                                       kube: context.kube)
         let protected = source?.metadata.finalizers.contains(SourceProtection.finalizer) ?? false
         switch check.volumeName(reference: ref, source: source, claim: claim) {
         case .failure(let p): return (.failure(p), protected)
         case .success(let pvName):
             guard let source else { return (.failure(SourceProblem(.notFound, "source vanished")), false) }
-            let pv = try await optional { () async throws(KubeError) in
-                try await context.kube.get(PersistentVolume.self, name: pvName, namespace: nil)
-            }
+            let pv = try await context.sharedReads.get(PersistentVolume.self, name: pvName, namespace: nil, kube: context.kube)
             return (check.resolve(reference: ref, source: source, volume: pv, claim: claim), protected)
         }
     }
@@ -173,6 +196,7 @@ public struct CSIProvisioner: Sendable {
             }
             return .failed(reason: "Unreachable", final: false)
         }
+        context.provisionedClaims.remove(claim.metadata.uid ?? "")
         await context.feedback.report(claim.reference, type: .normal, reason: EventReason.provisioning,
                                       message: "External provisioner is provisioning volume for claim \"\(claim.namespace ?? "")/\(claim.name)\"")
         let crossNamespace = request.crossesNamespaces
@@ -225,6 +249,7 @@ public struct CSIProvisioner: Sendable {
             await warn(claim, EventReason.provisioningFailed, "failed to create PersistentVolume \(pv.name): \(error.message)", context)
             return .failed(reason: "APIError", final: false)
         }
+        context.provisionedClaims.insert(claim.metadata.uid ?? "")
         context.metrics.increment("ferry_volumes_provisioned_total", ["source": request.source.kind])
         if crossNamespace { context.metrics.increment("cross_namespace_persistentvolumeclaim_provision_total") }
         await context.feedback.report(claim.reference, type: .normal, reason: EventReason.provisioningSucceeded,

@@ -42,7 +42,8 @@ public final class Controller: Sendable {
             case .updated(let old, let new): await claimChanged(new, old: old)
             case .deleted(let c):
                 context.feedback.forget(uid: c.metadata.uid)
-                if let uid = c.metadata.uid { context.infeasibleDelays.forget(uid) }
+                context.sharedReads.invalidate(PersistentVolumeClaim.self, name: c.name, namespace: c.namespace)
+                if let uid = c.metadata.uid { context.infeasibleDelays.forget(uid); context.provisionedClaims.remove(uid) }
                 if let s = ClaimReconciler.source(of: c, cache: context.cache) { await sourceQueue.add(s) }
                 await enqueueClaimsReferencing(SourceReference(group: "", kind: "PersistentVolumeClaim", namespace: c.namespace ?? "", name: c.name))
             }
@@ -69,6 +70,10 @@ public final class Controller: Sendable {
         }
         cache.snapshots?.addHandler { [self] event in
             let s: VolumeSnapshot = switch event { case .added(let s), .updated(_, let s), .deleted(let s): s }
+            context.sharedReads.invalidate(VolumeSnapshot.self, name: s.name, namespace: s.namespace)
+            if let content = s.status.boundVolumeSnapshotContentName {
+                context.sharedReads.invalidate(VolumeSnapshotContent.self, name: content, namespace: nil)
+            }
             let ref = SourceReference(group: SourceReference.volumeSnapshotGroup, kind: "VolumeSnapshot", namespace: s.namespace ?? "", name: s.name)
             await enqueueClaimsReferencing(ref)
             for link in cache.links?.byIndex(CacheIndex.bySource, CacheIndex.sourceKey(ref)) ?? [] { await linkQueue.add(link.key) }
@@ -76,6 +81,8 @@ public final class Controller: Sendable {
     }
 
     func claimChanged(_ claim: PersistentVolumeClaim, old: PersistentVolumeClaim?) async {
+        context.sharedReads.invalidate(PersistentVolumeClaim.self, name: claim.name, namespace: claim.namespace)
+        if let pv = claim.spec.volumeName { context.sharedReads.invalidate(PersistentVolume.self, name: pv, namespace: nil) }
         await claimQueue.add(claim.key)
         // A prime PVC (bound, resized, …) wakes the user's PVC it is filled for.
         if let user = PopulatingNames.claimKey(of: claim.metadata.annotations, labels: claim.metadata.labels) {

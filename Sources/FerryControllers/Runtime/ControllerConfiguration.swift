@@ -60,6 +60,12 @@ public struct ReconcileContext: Sendable {
     public var provisionerIdentity: String
     /// Claims whose retries are delayed after an infeasible (INVALID_ARGUMENT) CreateVolume.
     public let infeasibleDelays = InfeasibleDelays()
+    /// Claims whose PV this process has seen or created (spares the source-protection reconciler a GET each).
+    public let provisionedClaims = ProvisionedClaims()
+    /// Live reads of source objects shared by claims reading the same object within 250 ms.
+    public let sharedReads = SharedReads()
+    /// Serialises adding and removing a source's protection finalizer.
+    public let sourceLocks = SourceLocks()
 
     public init(kube: any KubeVerbs, cache: any ClusterCache, csi: (any CSIControllerCalls)?, feedback: Feedback,
                 metrics: ControllerMetrics, configuration: ControllerConfiguration, logger: Logger,

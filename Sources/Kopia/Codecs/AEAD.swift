@@ -14,6 +14,30 @@ enum AEAD {
         plaintext: UnsafeRawBufferPointer, aad: UnsafeRawBufferPointer
     ) throws(KopiaError) -> [UInt8] {
         try check(cipher, key: key, nonce: nonce, dataCount: plaintext.count)
+        var failure: KopiaError?
+        let result = [UInt8](unsafeUninitializedCapacity: plaintext.count + tagSize) { out, initialized in
+            initialized = 0
+            do throws(KopiaError) {
+                try seal(cipher, key: key, nonce: nonce, plaintext: plaintext, aad: aad,
+                         into: UnsafeMutableRawBufferPointer(out))
+                initialized = plaintext.count + tagSize
+            } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return result
+    }
+
+    /// Writes ciphertext ‖ tag into `out` (exactly `plaintext.count + tagSize` bytes), with no allocation of
+    /// its own — the content writer seals straight into its output.
+    static func seal(
+        _ cipher: FetchedCipher, key: UnsafeRawBufferPointer, nonce: UnsafeRawBufferPointer,
+        plaintext: UnsafeRawBufferPointer, aad: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer
+    ) throws(KopiaError) {
+        try check(cipher, key: key, nonce: nonce, dataCount: plaintext.count)
+        let count = plaintext.count
+        guard out.count == count + tagSize else {
+            throw KopiaError(.invalidArgument, "\(cipher.name) output is \(out.count) bytes; \(count + tagSize) are required")
+        }
         guard let ctx = EVP_CIPHER_CTX_new() else { throw OpenSSL.failure("EVP_CIPHER_CTX_new") }
         defer { EVP_CIPHER_CTX_free(ctx) }
         guard EVP_EncryptInit_ex2(ctx, cipher.raw, key.bindMemory(to: UInt8.self).baseAddress,
@@ -25,25 +49,17 @@ enum AEAD {
             guard EVP_EncryptUpdate(ctx, nil, &outLength, aad.bindMemory(to: UInt8.self).baseAddress,
                                     Int32(aad.count)) == 1 else { throw OpenSSL.failure("\(cipher.name) AAD") }
         }
-        let count = plaintext.count
-        var failed = false
-        let result = [UInt8](unsafeUninitializedCapacity: count + tagSize) { out, initialized in
-            initialized = 0
-            var n: Int32 = 0
-            if count > 0 {
-                guard EVP_EncryptUpdate(ctx, out.baseAddress, &n, plaintext.bindMemory(to: UInt8.self).baseAddress,
-                                        Int32(count)) == 1 else { failed = true; return }
-            }
-            var fin: Int32 = 0
-            guard EVP_EncryptFinal_ex(ctx, out.baseAddress.map { $0 + Int(n) }, &fin) == 1,
-                  Int(n) + Int(fin) == count,
-                  copenssl_aead_get_tag(ctx, Int32(tagSize), out.baseAddress.map { $0 + count }) == 1 else {
-                failed = true; return
-            }
-            initialized = count + tagSize
+        let output = out.bindMemory(to: UInt8.self).baseAddress
+        var n: Int32 = 0
+        if count > 0 {
+            guard EVP_EncryptUpdate(ctx, output, &n, plaintext.bindMemory(to: UInt8.self).baseAddress,
+                                    Int32(count)) == 1 else { throw OpenSSL.failure("\(cipher.name) encrypt") }
         }
-        guard !failed else { throw OpenSSL.failure("\(cipher.name) encrypt") }
-        return result
+        var fin: Int32 = 0
+        guard EVP_EncryptFinal_ex(ctx, output.map { $0 + Int(n) }, &fin) == 1, Int(n) + Int(fin) == count,
+              copenssl_aead_get_tag(ctx, Int32(tagSize), output.map { $0 + count }) == 1 else {
+            throw OpenSSL.failure("\(cipher.name) encrypt")
+        }
     }
 
     /// Opens ciphertext ‖ tag. An authentication failure (or input shorter than the tag) throws

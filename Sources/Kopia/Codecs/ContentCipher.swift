@@ -66,12 +66,27 @@ public struct ContentCipher: Sendable {
             throw KopiaError(.invalidArgument, "nonce is \(nonce.count) bytes; \(AEAD.nonceSize) are required")
         }
         let cipher = self.cipher
-        let sealed = try withContiguousBytes(plaintext) { p in
-            try nonce.withUnsafeBytes { n in
-                try withKey(iv: iv) { (key, aad) throws(KopiaError) in try AEAD.seal(cipher, key: key, nonce: n, plaintext: p, aad: aad) }
+        // One allocation, nonce ‖ ciphertext ‖ tag: no second copy of a multi-megabyte chunk.
+        return try withContiguousBytes(plaintext) { p in
+            let total = AEAD.nonceSize + p.count + AEAD.tagSize
+            var failure: (any Error)?
+            let sealed = [UInt8](unsafeUninitializedCapacity: total) { out, initialized in
+                initialized = 0
+                do {
+                    let raw = UnsafeMutableRawBufferPointer(out)
+                    nonce.withUnsafeBytes { raw.copyMemory(from: $0) }
+                    try nonce.withUnsafeBytes { n in
+                        try withKey(iv: iv) { (key, aad) throws(KopiaError) in
+                            try AEAD.seal(cipher, key: key, nonce: n, plaintext: p, aad: aad,
+                                          into: UnsafeMutableRawBufferPointer(rebasing: raw[AEAD.nonceSize...]))
+                        }
+                    }
+                    initialized = total
+                } catch { failure = error }
             }
+            if let failure { throw failure }
+            return sealed
         }
-        return nonce + sealed
     }
 
     private func withKey<R>(

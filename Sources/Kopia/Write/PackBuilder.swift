@@ -40,10 +40,12 @@ struct PackBuilder: Sendable {
         var out = bytes
         bytes = []  // hand the buffer over without a copy
         let pad = 4096 - out.count % 4096
-        out.append(contentsOf: randomBytes(pad))
         let plain = try IndexV2Encoder.encode(entries, randomTail: randomBytes(32))
         let iv = format.hasher.hash(plain)
         let sealed = try format.seal(plain, iv: iv)
+        // At most one exact reallocation (usually none: data packs reserve room for the tail).
+        out.reserveCapacity(out.count + pad + sealed.count + 64)
+        out.append(contentsOf: randomBytes(pad))
         let indexOffset = out.count
         out.append(contentsOf: sealed)
         var post: [UInt8] = []

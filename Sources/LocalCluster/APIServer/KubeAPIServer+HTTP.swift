@@ -13,15 +13,27 @@ extension KubeAPIServer {
         return nil
     }
 
-    func allowed(_ user: User, verb: String, group: String, resource: String, namespace: String?) -> Bool {
+    func allowed(_ user: User, verb: String, group: String, resource: String, subresource: String? = nil,
+                 namespace: String?, name: String? = nil) -> Bool {
         if user.groups.contains("system:masters") { return true }
-        return !denyRules.withLock { rules in
+        let denied = denyRules.withLock { rules in
             rules.contains { r in
                 (r.user == nil || r.user == user.name) && (r.verb == nil || r.verb == verb)
                     && (r.group == nil || r.group == group) && (r.resource == nil || r.resource == resource)
                     && (r.namespace == nil || r.namespace == namespace)
             }
         }
+        if denied { return false }
+        guard authorizeWithRBAC else { return true }
+        store.cond.lock()
+        func stored(_ plural: String) -> [JSONObject] {
+            Array(store.objects["rbac.authorization.k8s.io/\(plural)"]?.values ?? [:].values)
+        }
+        let authorizer = RBACAuthorizer(clusterRoles: stored("clusterroles"), roles: stored("roles"),
+                                        clusterRoleBindings: stored("clusterrolebindings"), roleBindings: stored("rolebindings"))
+        store.cond.unlock()
+        return authorizer.allows(.init(user: user, verb: verb, group: group, resource: resource, subresource: subresource,
+                                       namespace: namespace, name: name))
     }
 
     func forbidden(_ user: User, verb: String, type: ResourceType, resource: String, namespace: String?, name: String?) -> APIFailure {
@@ -95,7 +107,8 @@ extension KubeAPIServer {
         let r = try parse(req.path)
         switch (r.subresource, r.type) {
         case (nil, _), ("status", _) where r.type.hasStatusSubresource, ("binding", Pod.resourceType) where req.method == "POST",
-             ("finalize", Namespace.resourceType) where req.method == "PUT":
+             ("finalize", Namespace.resourceType) where req.method == "PUT",
+             ("token", _) where req.method == "POST" && r.type.group == "" && r.type.plural == "serviceaccounts":
             break
         default:
             throw APIFailure(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
@@ -106,7 +119,7 @@ extension KubeAPIServer {
         case ("GET", nil): isWatch ? "watch" : "list"
         case ("GET", _): "get"
         case ("POST", nil): "create"
-        case ("POST", _?) where r.subresource == "binding": "create"
+        case ("POST", _?) where r.subresource == "binding" || r.subresource == "token": "create"
         case ("PUT", _?): "update"
         case ("PATCH", _?): "patch"
         case ("DELETE", _?): "delete"
@@ -116,7 +129,8 @@ extension KubeAPIServer {
             throw APIFailure(code: 405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource")
         }
         let resourceName = r.subresource.map { "\(r.type.plural)/\($0)" } ?? r.type.plural
-        guard allowed(user, verb: verb, group: r.type.group, resource: r.type.plural, namespace: r.namespace) else {
+        guard allowed(user, verb: verb, group: r.type.group, resource: r.type.plural, subresource: r.subresource,
+                      namespace: r.namespace, name: r.name) else {
             throw forbidden(user, verb: verb, type: r.type, resource: resourceName, namespace: r.namespace, name: r.name)
         }
         if let fault = takeFault(verb: verb, resource: resourceName, namespace: r.namespace) {
@@ -139,6 +153,8 @@ extension KubeAPIServer {
         case "watch": try watch(r.type, namespace: r.namespace, req, res)
         case "create" where r.subresource == "binding":
             send(res, 201, try bind(r, body: try parseBody(req)))
+        case "create" where r.subresource == "token":
+            send(res, 201, .object(try tokenRequest(r, body: try parseBody(req))))
         case "create":
             let body = try parseBody(req)
             if r.type.plural == "selfsubjectaccessreviews" { return send(res, 201, try selfSubjectAccessReview(req, user)) }
@@ -187,9 +203,12 @@ extension KubeAPIServer {
     func selfSubjectAccessReview(_ req: LocalHTTPRequest, _ user: User) throws(APIFailure) -> JSONValue {
         var body = try parseBody(req)
         let attrs = body["spec"]?.object?["resourceAttributes"]?.object ?? [:]
-        let ok = allowed(user, verb: attrs["verb"]?.string ?? "", group: attrs["group"]?.string ?? "",
-                         resource: attrs["resource"]?.string ?? "", namespace: attrs["namespace"]?.string)
-        body["status"] = ok ? ["allowed": true] : ["allowed": false, "reason": "denied by a test-server rule"]
+        func attribute(_ key: String) -> String? { attrs[key]?.string.flatMap { $0.isEmpty ? nil : $0 } }
+        let ok = allowed(user, verb: attribute("verb") ?? "", group: attribute("group") ?? "",
+                         resource: attribute("resource") ?? "", subresource: attribute("subresource"),
+                         namespace: attribute("namespace"), name: attribute("name"))
+        let why = authorizeWithRBAC ? "no RBAC rule of a binding for this user allows it" : "denied by a test-server rule"
+        body["status"] = ok ? ["allowed": true] : ["allowed": false, "reason": .string(why)]
         body["metadata"] = ["creationTimestamp": .null]
         return .object(body)
     }

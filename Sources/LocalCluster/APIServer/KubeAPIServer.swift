@@ -26,7 +26,8 @@ public import LocalHTTPS
 ///   version reads the same stored object), no `format` or list-type checks;
 /// - `managedFields` are tracked but not exposed, so kubectl's client-side→server-side apply migration cannot happen;
 ///   apply treats lists as atomic; continue tokens page through the current state, not an etcd snapshot;
-/// - authorization is allow-unless-denied (RBAC objects are stored, not evaluated); no admission webhooks, no
+/// - authorization is allow-unless-denied (RBAC objects are stored, not evaluated) unless `authorizeWithRBAC`
+///   (`RBACAuthorizer`: no aggregation, no bootstrap roles); no admission webhooks, no
 ///   aggregated API servers, HTTP/1.1 only; foreground deletion is treated as background; the GC and namespace
 ///   controllers poll every 100 ms and write no namespace conditions.
 ///
@@ -65,6 +66,8 @@ public final class KubeAPIServer: @unchecked Sendable {  // @unchecked: mutable 
     /// `dataSourceRef`.
     public let crossNamespaceVolumeDataSource: Bool
     public let behaviour: Behaviour
+    /// RBAC authorization (`RBACAuthorizer`) for users outside `system:masters`; off: allow unless a deny rule says no.
+    public let authorizeWithRBAC: Bool
 
     /// What of a real cluster's machinery around the API runs, besides validation (always on).
     public struct Behaviour: Sendable {
@@ -112,13 +115,16 @@ public final class KubeAPIServer: @unchecked Sendable {  // @unchecked: mutable 
     ///   - bookmarkInterval: how often watches that asked for bookmarks get one.
     ///   - crossNamespaceVolumeDataSource: the API server's gate (kubernetes.md §1.1).
     ///   - behaviour: `.bare` (default) or `.cluster` (admission finalizers, graceful pod deletion, GC, namespaces).
+    ///   - authorizeWithRBAC: evaluate the stored RBAC objects for users outside `system:masters` (kube-apiserver's
+    ///     `--authorization-mode=RBAC`); false (default) allows whatever no deny rule forbids.
     public init(certificates: LocalCertificates? = nil, port: Int = 0,
                 bookmarkInterval: Duration = .milliseconds(500), crossNamespaceVolumeDataSource: Bool = false,
-                behaviour: Behaviour = .bare) throws {
+                behaviour: Behaviour = .bare, authorizeWithRBAC: Bool = false) throws {
         self.certificates = try certificates ?? LocalCertificates.shared()
         self.bookmarkInterval = bookmarkInterval
         self.crossNamespaceVolumeDataSource = crossNamespaceVolumeDataSource
         self.behaviour = behaviour
+        self.authorizeWithRBAC = authorizeWithRBAC
         let server = try LocalHTTPSServer(certificates: self.certificates, port: port) { [weak self] req, res in
             guard let self else { return res.respond(status: 503) }
             self.handle(req, res)

@@ -45,6 +45,18 @@ enum ProtobufBody {
         "ServiceAccount": [1: ("metadata", objectMeta), 2: ("secrets", .repeated(objectReference)),
                            3: ("imagePullSecrets", .repeated(.message([1: ("name", .string)]))),
                            4: ("automountServiceAccountToken", .bool)],
+        // `kubectl create token`: TokenRequest (authentication/v1) with its spec.
+        "TokenRequest": [1: ("metadata", objectMeta),
+                         2: ("spec", .message([1: ("audiences", .repeated(.string)), 4: ("expirationSeconds", .int64),
+                                               3: ("boundObjectRef", .message([1: ("kind", .string), 2: ("apiVersion", .string),
+                                                                              3: ("name", .string), 4: ("uid", .string)]))]))],
+        // `kubectl auth can-i`: SelfSubjectAccessReview (authorization/v1).
+        "SelfSubjectAccessReview": [1: ("metadata", objectMeta), 2: ("spec", .message([
+            1: ("resourceAttributes", .message([1: ("namespace", .string), 2: ("verb", .string), 3: ("group", .string),
+                                                4: ("version", .string), 5: ("resource", .string),
+                                                6: ("subresource", .string), 7: ("name", .string)])),
+            2: ("nonResourceAttributes", .message([1: ("path", .string), 2: ("verb", .string)])),
+        ]))],
         // A typed client's DELETE body (Helm's secret storage driver purging a release record).
         "DeleteOptions": [1: ("gracePeriodSeconds", .int64),
                           2: ("preconditions", .message([1: ("uid", .string), 2: ("resourceVersion", .string)])),

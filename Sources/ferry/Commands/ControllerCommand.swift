@@ -3,6 +3,9 @@ import CSI
 import FerryControllers
 import Foundation
 import GRPCTransport
+#if canImport(Glibc)
+import Glibc
+#endif
 import Kube
 import Logging
 import Synchronization
@@ -125,6 +128,19 @@ struct ControllerCommand: AsyncParsableCommand {
         logger.info("controller stopped")
     }
 
+    /// Hands the heap pages freed after the initial lists (every page's JSON and the decoded lists, dropped once
+    /// the caches hold their objects) back to the OS: glibc keeps them mapped otherwise, and RSS stays at the
+    /// start-up peak for the process's lifetime.
+    static func returnFreedMemory() {
+        #if canImport(Glibc)
+        // malloc_trim(3) is not in Glibc's module map (it lives in <malloc.h>): look it up.
+        typealias Trim = @convention(c) (Int) -> Int32
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") {
+            _ = unsafeBitCast(symbol, to: Trim.self)(0)
+        }
+        #endif
+    }
+
     /// Liveness and readiness as /healthz and /readyz report them.
     final class ServingState: Sendable {
         private let flags = Mutex((live: true, ready: false))
@@ -217,6 +233,7 @@ struct ControllerCommand: AsyncParsableCommand {
                     await cache.waitForSync()
                     guard !Task.isCancelled else { return }
                     state.set(ready: true)
+                    Self.returnFreedMemory()
                     logger.info("caches synced, reconciling")
                     await controller.run()
                 }

@@ -44,9 +44,10 @@ struct KubeCheckCommand: AsyncParsableCommand {
         print("access (namespace \(ns) for namespaced checks):")
         for need in RequiredAccess.controller {
             let label = "  \(need.verb) \(need.group.isEmpty ? "core" : need.group)/\(need.resource)"
+                + (need.subresource.map { "/\($0)" } ?? "")
             do {
                 let answer = try await client.canI(need.verb, group: need.group, resource: need.resource,
-                                                   namespace: need.namespaced ? ns : nil)
+                                                   subresource: need.subresource, namespace: need.namespaced ? ns : nil)
                 if !answer.allowed { missing += 1 }
                 print("\(label): \(answer.allowed ? "yes" : "NO")\(answer.reason.map { " (\($0))" } ?? "")")
             } catch {

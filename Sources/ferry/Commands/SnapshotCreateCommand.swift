@@ -33,8 +33,8 @@ struct SnapshotCreateCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CommandFailure.run {
-            // Two malloc arenas, as for restore: per-thread arenas keep freed pack and chunk buffers.
-            FileLimits.raise()
+            // Two malloc arenas, as for restore, and big buffers mapped on their own (see raiseForBackup).
+            FileLimits.raiseForBackup()
             let password = try repository.password()
             let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
             let source = try parseIdentity(defaultPath: absolute)

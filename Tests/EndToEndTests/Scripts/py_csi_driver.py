@@ -14,7 +14,7 @@ Driver `py.csi.ferry.test`, Identity + Controller services, state in <state-dir>
                       "message": "...", "count": 2} | {"method": ..., "delay": 2.5, "count": 1} |
                       {"method": ..., "hold": true}]  (hold: wait while the file still holds that fault);
                       each call decrements `count` (a fault without count applies until removed)
-  calls.log           one line per hooked call: "<method> <name>"
+  calls.log           one line per hooked call: "<method> <name> <unix time>"
 
 CreateVolume is idempotent by name (same capacity and source → the same volume; otherwise ALREADY_EXISTS); a
 missing snapshot/volume source is NOT_FOUND, a capacity below the source's OUT_OF_RANGE; the response echoes the
@@ -84,7 +84,7 @@ def serve(socket_path, gen_dir, state):
     def hook(method, name, context):
         with LOCK:
             with open(os.path.join(state, "calls.log"), "a") as f:
-                f.write(f"{method} {name}\n")
+                f.write(f"{method} {name} {time.time():.6f}\n")
         fault = take_fault(method)
         if fault is None:
             return

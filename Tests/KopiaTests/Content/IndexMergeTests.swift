@@ -68,6 +68,63 @@ struct IndexMergeTests {
         }
     }
 
+    /// The in-place build (sort through a permutation, apply its cycles, compact the winners) over many shuffled
+    /// entries with duplicates spread across blobs gives exactly what resolving each key on its own gives.
+    @Test
+    func shuffledBlobsWithDuplicatesMergeLikeOneKeyAtATime() throws {
+        var rng = SplitMix(seed: 16)
+        let packs = ["pA", "pB", "pC", "pD"]
+        var blobs: [[IndexV2Encoder.Entry]] = Array(repeating: [], count: 5)
+        var versions: [Int: [IndexV2Encoder.Entry]] = [:]
+        for n in 0..<3000 {
+            let first = Int(rng.next() % 5)
+            for k in 0..<(1 + Int(rng.next() % 3)) {  // each version in another blob
+                let e = IndexDecoderTests.entry(n, pack: packs[Int(rng.next() % 4)], deleted: rng.next() % 5 == 0,
+                                                timestamp: 100 + Int64(rng.next() % 4))
+                versions[n, default: []].append(e)
+                blobs[(first + k) % 5].append(e)
+            }
+        }
+        var builder = IndexTableBuilder(keySize: 17)
+        for (i, blob) in blobs.enumerated() where !blob.isEmpty {
+            // The encoder sorts each blob; shuffling the blobs' order exercises long permutation cycles.
+            try IndexLoader.decode(try IndexV2Encoder.encode(blob.shuffled(using: &rng)), blobID: "xn0_\(i)",
+                                   into: &builder)
+        }
+        let watermark: Int64 = 101
+        let table = builder.build(watermark: watermark)
+        var expected: [ContentID: IndexV2Encoder.Entry] = [:]
+        for (_, vs) in versions {
+            let best = vs.max { a, b in
+                if a.timestampSeconds != b.timestampSeconds { return a.timestampSeconds < b.timestampSeconds }
+                if a.deleted != b.deleted { return a.deleted }
+                return a.packBlobID < b.packBlobID
+            }
+            if let best, !(best.deleted && best.timestampSeconds <= watermark) { expected[best.contentID] = best }
+        }
+        #expect(table.count == expected.count)
+        let ids = (0..<table.count).map(table.contentID(at:))
+        #expect(ids == expected.keys.sorted())
+        for (id, e) in expected {
+            let info = table.find(id.indexKey).map(table.info(at:))
+            #expect(info?.packBlobID == e.packBlobID && info?.deleted == e.deleted
+                    && info?.timestampSeconds == e.timestampSeconds, "\(id)")
+        }
+    }
+
+    /// A small deterministic generator (the test must not depend on the system RNG).
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        init(seed: UInt64) { state = seed }
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
     @Test
     func prefixRangesAndLookupsCoverEveryPrefix() throws {
         var entries: [IndexV2Encoder.Entry] = []

@@ -21,7 +21,8 @@ import Synchronization
 ///
 /// Knowingly differs: no container isolation besides the mount namespace (same PID/network/user namespaces and root
 /// filesystem as the host: the image is not a filesystem, it only names the executable); no probes (a started
-/// container is ready); no resource limits; no service-account token or projected volumes; no node heartbeats or
+/// container is ready); no resource limits; a service-account token only for a ServiceAccount that exists
+/// (``ServiceAccountToken``), no other projected volumes; no node heartbeats or
 /// leases (the Node is Ready for the kubelet's lifetime); pod IP is 127.0.0.1; `kubectl logs`/`exec` are not
 /// served; restarts back off 1 s to 30 s.
 public struct Kubelet: ClusterComponent {

@@ -215,7 +215,7 @@ actor PodWorker {
             throw ContainerStartError(reason: "ErrImagePull",
                                       message: "image \"\(image)\" is not in the local cluster's image table (ferry-localcluster up --image NAME=PATH)")
         }
-        let env = try await PodEnvironment(client: context.client, pod: pod, nodeName: context.nodeName).environment(for: spec)
+        var env = try await PodEnvironment(client: context.client, pod: pod, nodeName: context.nodeName).environment(for: spec)
         let command: [String] = (spec["command"] as [String]? ?? []).map { PodEnvironment.expand($0, env) }
         let args: [String] = (spec["args"] as [String]? ?? []).map { PodEnvironment.expand($0, env) }
         var argv = command.isEmpty ? [executable] + args : command + args
@@ -246,6 +246,14 @@ actor PodWorker {
             mounts.append(ContainerMount(source: source, target: target,
                                          readOnly: (m["readOnly"] as Bool? ?? false) || (prepared.readOnly[volume] ?? false),
                                          file: !isDir.boolValue))
+        }
+        let hasOwnMount = mounts.contains { $0.target == ServiceAccountToken.mountPath }
+        let serviceAccountToken = ServiceAccountToken(
+            client: context.client, pod: pod, podDirectory: context.directory.appendingPathComponent("pods/\(uid)"))
+        if !hasOwnMount, let account = try await serviceAccountToken.prepare() {
+            mounts.append(ContainerMount(source: account.directory, target: ServiceAccountToken.mountPath, readOnly: true,
+                                         file: false))
+            env.merge(account.environment) { own, _ in own }
         }
         let termination = terminationFile(containerName)
         try? FileManager.default.createDirectory(at: termination.deletingLastPathComponent(), withIntermediateDirectories: true)

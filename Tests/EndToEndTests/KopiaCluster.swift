@@ -1,0 +1,235 @@
+import Foundation
+import FerryControllers
+import Kube
+import KopiaTestSupport
+import LocalCluster
+import Logging
+import Testing
+
+/// A local control plane (API server with the CrossNamespaceVolumeDataSource gate on, CSI driver, PV binder,
+/// external-provisioner, scheduler, kubelet — image `ferry` runs the built `ferry`) with the real `ferry controller`
+/// process and its Kopia populator beside it, driven with kubectl. Shared by one suite through
+/// ``KopiaClusterTrait`` (`@Suite(.kopiaCluster)`), reached in tests as `KopiaCluster.current`; tests use their own
+/// namespaces. The populator's work namespace is `ferry-system`.
+///
+/// Repositories the tests write live below `/var/tmp`: the populator pod mounts an emptyDir at `/tmp`, and the
+/// local kubelet's containers see the host's other paths (no image root filesystem), as a hostPath would.
+final class KopiaCluster: Sendable {
+    @TaskLocal static var current: KopiaCluster?
+
+    let instance: LocalClusterInstance
+    let directory: URL
+    /// Scratch space for repositories and trees, removed with the cluster.
+    let scratch: URL
+    let client: KubeClient
+    let controller: FerryProcess
+
+    init() async throws {
+        let tag = UInt32.random(in: 0...UInt32.max)
+        directory = URL(fileURLWithPath: "/tmp/ferry-e2e-kopia-\(tag)")
+        scratch = URL(fileURLWithPath: "/var/tmp/ferry-e2e-kopia-\(tag)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        var logger = Logger(label: "e2e-kopia")
+        logger.logLevel = .error
+        let options = LocalClusterOptions(directory: directory, crossNamespaceVolumeDataSource: true,
+                                          images: ["ferry": ControllerCluster.ferryBinary])
+        instance = try await LocalClusterInstance.start(options: options, logger: logger)
+        client = try instance.makeClient()
+        controller = FerryProcess(log: directory.appendingPathComponent("ferry-controller.log"))
+        do {
+            try await kubectl(["apply", "-f", ControllerCluster.repositoryRoot.appendingPathComponent("helm/ferry/crds").path])
+            try await kubectl(["apply", "-f", "-"], stdin: ControllerCluster.baseObjects)
+            try controller.start([
+                "--csi-address", "unix://" + directory.appendingPathComponent("csi.sock").path,
+                "--kubeconfig", instance.kubeconfigPath.path, "--namespace", "ferry-system",
+                "--retry-interval-start", "100ms", "--retry-interval-max", "2s", "--timeout", "5s",
+                "--http-endpoint", "127.0.0.1:0", "--populator-image", "ferry:e2e",
+                "--populator-progress-interval", "0.5", "--repository-refresh-interval", "1s",
+                "--feature-gates", "CrossNamespaceVolumeDataSource=true",
+            ])
+        } catch {
+            await stop()
+            throw error
+        }
+    }
+
+    func stop() async {
+        await controller.stop()
+        await instance.stop()
+        try? FileManager.default.removeItem(at: directory)
+        try? FileManager.default.removeItem(at: scratch)
+    }
+
+    /// Runs kubectl against the cluster; returns stdout+stderr; records an issue on failure unless told not to.
+    @discardableResult
+    func kubectl(_ arguments: [String], stdin: String? = nil, expectSuccess: Bool = true) async throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["kubectl"] + arguments
+        var env = ProcessInfo.processInfo.environment
+        env["KUBECONFIG"] = instance.kubeconfigPath.path
+        env["KUBECACHEDIR"] = directory.appendingPathComponent("kubectl-cache").path
+        env["HOME"] = directory.path
+        process.environment = env
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        let input = Pipe()
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let data = await withCheckedContinuation { (c: CheckedContinuation<Data, Never>) in
+            DispatchQueue.global().async {
+                let d = (try? output.fileHandleForReading.readToEnd()) ?? Data()
+                process.waitUntilExit()
+                c.resume(returning: d)
+            }
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        if expectSuccess, process.terminationStatus != 0 {
+            Issue.record("kubectl \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(text)")
+        }
+        return text
+    }
+
+    func apply(_ yaml: String) async throws { try await kubectl(["apply", "-f", "-"], stdin: yaml) }
+
+    // MARK: The user's objects, as YAML
+
+    func namespaces(_ names: String...) async throws {
+        try await apply(names.map { "apiVersion: v1\nkind: Namespace\nmetadata: {name: \($0)}" }.joined(separator: "\n---\n"))
+    }
+
+    /// VolSync's `kopia-config` Secret.
+    func repositorySecret(_ namespace: String, _ keys: [String: String], name: String = "kopia-config") async throws {
+        let data = keys.sorted { $0.key < $1.key }.map { "  \($0.key): \"\($0.value)\"" }.joined(separator: "\n")
+        try await apply("apiVersion: v1\nkind: Secret\nmetadata: {name: \(name), namespace: \(namespace)}\nstringData:\n\(data)")
+    }
+
+    /// A KopiaSnapshot whose spec is `repository: kopia-config` plus `spec` (YAML flow mapping entries).
+    func kopiaSnapshot(_ namespace: String, _ name: String, _ spec: String) async throws {
+        try await apply("""
+            apiVersion: ferry.io/v1alpha1
+            kind: KopiaSnapshot
+            metadata: {name: \(name), namespace: \(namespace)}
+            spec: {repository: kopia-config, \(spec)}
+            """)
+    }
+
+    func claim(_ namespace: String, _ name: String, source: String, sourceNamespace: String? = nil, size: String = "1Gi") async throws {
+        let ns = sourceNamespace.map { ", namespace: \($0)" } ?? ""
+        try await apply("""
+            apiVersion: v1
+            kind: PersistentVolumeClaim
+            metadata: {name: \(name), namespace: \(namespace)}
+            spec:
+              storageClassName: local
+              accessModes: [ReadWriteOnce]
+              resources: {requests: {storage: \(size)}}
+              dataSourceRef: {apiGroup: ferry.io, kind: KopiaSnapshot, name: \(source)\(ns)}
+            """)
+    }
+
+    func grant(in owner: String, from requester: String) async throws {
+        try await apply("""
+            apiVersion: gateway.networking.k8s.io/v1beta1
+            kind: ReferenceGrant
+            metadata: {name: \(requester)-may-restore, namespace: \(owner)}
+            spec:
+              from: [{group: "", kind: PersistentVolumeClaim, namespace: \(requester)}]
+              to: [{group: ferry.io, kind: KopiaSnapshot}]
+            """)
+    }
+
+    // MARK: Reading back
+
+    func pvc(_ namespace: String, _ name: String) async throws -> PersistentVolumeClaim {
+        try await client.get(PersistentVolumeClaim.self, name: name, namespace: namespace)
+    }
+
+    func events(_ namespace: String, _ name: String) async throws -> [CoreEvent] {
+        try await client.list(CoreEvent.self, namespace: namespace).items.filter { $0.involvedObject.name == name }
+    }
+
+    func kopiaSnapshotStatus(_ namespace: String, _ name: String) async throws -> KopiaSnapshot {
+        try await client.get(KopiaSnapshot.self, name: name, namespace: namespace)
+    }
+
+    /// Waits for Bound; on timeout the claim's events, the populator objects and the controller log's tail are in
+    /// the failure.
+    @discardableResult
+    func waitBound(_ namespace: String, _ name: String, timeout: Duration = .seconds(60)) async throws -> PersistentVolumeClaim {
+        let ok = await poll(timeout) { try await self.pvc(namespace, name).status.phase == "Bound" }
+        if !ok {
+            let events = ((try? await self.events(namespace, name)) ?? []).map { "\($0.reason ?? ""): \($0.message ?? "")" }
+            var objects = ""
+            for p in (try? await client.list(Pod.self, namespace: nil).items) ?? [] where p.metadata.labels[PopulatingNames.ownerUIDLabel] != nil {
+                objects += " | pod \(p.namespace ?? "")/\(p.name) \(p.status.phase ?? "?")"
+            }
+            Issue.record(Comment(rawValue: "\(namespace)/\(name) not Bound: \(events.joined(separator: " | "))\(objects) | controller: \(controller.output.suffix(1500))"))
+        }
+        return try await pvc(namespace, name)
+    }
+
+    /// The directory holding a bound claim's volume.
+    func volumeDirectory(_ claim: PersistentVolumeClaim) async throws -> URL {
+        let pv = try await client.get(PersistentVolume.self, name: claim.spec.volumeName ?? "")
+        return directory.appendingPathComponent("volumes/\(pv.spec.csi?.volumeHandle ?? "")")
+    }
+
+    /// Namespaces holding a Secret with any of `keys` (the whole API store).
+    func namespacesHoldingSecretKeys(_ keys: Set<String>) async throws -> Set<String> {
+        let secrets = try await client.list(Secret.self, namespace: nil).items
+        return Set(secrets.filter { s in !keys.isDisjoint(with: Set(s.decodedData.keys).union(s.stringData.keys)) }.compactMap(\.namespace))
+    }
+
+    /// Ferry's temporary objects (pods, Secrets, PVCs labelled `ferry.io/populate-for`) for the claim with `uid`.
+    func temporaryObjects(forUID uid: String) async throws -> [String] {
+        let selector = "\(PopulatingNames.ownerUIDLabel)=\(uid)"
+        let pods = try await client.list(Pod.self, namespace: nil, options: ListOptions(labelSelector: selector)).items.map { "pod/\($0.name)" }
+        let secrets = try await client.list(Secret.self, namespace: nil, options: ListOptions(labelSelector: selector)).items.map { "secret/\($0.name)" }
+        let claims = try await client.list(PersistentVolumeClaim.self, namespace: nil, options: ListOptions(labelSelector: selector)).items.map { "pvc/\($0.name)" }
+        return pods + secrets + claims
+    }
+
+    // MARK: Repositories written by `ferry`
+
+    /// Runs the built `ferry` with `environment` (KOPIA_*); returns (status, stdout+stderr).
+    @discardableResult
+    static func ferry(_ arguments: [String], environment: [String: String]) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: ControllerCluster.ferryBinary)
+        p.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// Starts one ``KopiaCluster`` for a whole suite and stops it after.
+struct KopiaClusterTrait: SuiteTrait, TestScoping {
+    var isRecursive: Bool { false }
+
+    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+        let cluster = try await KopiaCluster()
+        do {
+            try await KopiaCluster.$current.withValue(cluster) { try await function() }
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        await cluster.stop()
+    }
+}
+
+extension Trait where Self == KopiaClusterTrait {
+    static var kopiaCluster: Self { KopiaClusterTrait() }
+}
