@@ -83,7 +83,8 @@ export KUBECACHEDIR="$work/kubecache"
 h() { printf '\033[2m$ helm %s\033[0m\n' "$*" >&2; python3 scripts/helm.py "$@"; }
 cp -r helm "$work/helm"
 h dependency build "$work/helm/examples/example-csi-driver"
-h install example "$work/helm/examples/example-csi-driver" --namespace ferry-system --create-namespace | head -n 3
+h install example "$work/helm/examples/example-csi-driver" --namespace ferry-system --create-namespace > "$work/helm-install.txt"
+head -n 3 "$work/helm-install.txt"   # (not `| head`: an early-closed pipe would fail the install under pipefail)
 k get crd datasourcelinks.ferry.io kopiasnapshots.ferry.io
 # helm test: a pod running `ferry kube check` as the chart's ServiceAccount (the kubelet mounts its token).
 h test example --namespace ferry-system | tail -n 1

@@ -49,6 +49,26 @@ struct ReconcilerTests {
         var snapshot: VolumeSnapshot? { cluster.snapshot(ObjectKey(namespace: "prod", name: "snap")) }
     }
 
+    @Test func aClaimWhosePVExistsIsDoneWithoutAWarningEvenWhenItsGrantIsGone() async {
+        // A restart after the PV was created, before the binder bound the claim; the grant was deleted meanwhile
+        // (KEP-3294: nothing is revoked). The PV is read before any denial is reported.
+        let w = World()
+        w.cluster.put(Build.volume("pvc-u-1", claim: Build.claim()))
+        #expect(await w.reconcile() == .done)
+        #expect(w.cluster.events.filter { $0.type == "Warning" }.isEmpty)
+        #expect(w.csi.calls.isEmpty)
+    }
+
+    @Test func aNewClaimIsProvisionedWithoutReadingItsPVFirst() async {
+        let w = World()
+        w.grant()
+        // A GET of the PV would fail the attempt; the new claim is provisioned without one.
+        w.cluster.failNext("get persistentvolumes", with: KubeError(.serverError, "must not be read", status: 500, reason: "InternalError"))
+        #expect(await w.reconcile() == .done)
+        #expect(w.pv != nil)
+        #expect(w.csi.calls.filter { $0 == "CreateVolume" }.count == 1)
+    }
+
     @Test func withoutAGrantTheClaimWaitsWithOneEventNamingTheMissingGrant() async {
         let w = World()
         #expect(await w.reconcile() == .waiting(reason: "ReferenceGrantMissing"))

@@ -46,6 +46,11 @@ struct StartStopStormTests {
         return counts.filter { $0.value > 0 }
     }
 
+    /// Threads gRPC core starts on grpc_init and joins on the last grpc_shutdown (Debian's libgrpc 1.51).
+    static let grpcCoreThreadNames: Set<String> = [
+        "default-executo", "resolver-execut", "grpc_global_tim", "timer_manager", "event_engine", "grpc_shutdown",
+    ]
+
     /// Threads Ferry's transports start (completion queues, their joiners, curl loops).
     static func ferryThreads() -> [String] {
         threadNames().filter { $0.hasPrefix("ferry-grpc") || $0.hasPrefix("ferry-curl") }
@@ -92,21 +97,29 @@ struct StartStopStormTests {
             leftover = Self.ferryThreads()
         }
         #expect(leftover.count <= baselineFerry, "threads left behind: \(leftover)")
-        // Nothing grows with the cycles either (gRPC core's and the pool's own threads stay a constant few). The test
-        // API server's connection threads end once their client's connection is closed: let them settle.
-        var names = Self.threadNames()
-        for _ in 0..<300 where names.count > threadsAfterWarmUp.count + 4 {
+        // gRPC core runs threads of its own (executors, timers, event engine) while it is initialised and stops them
+        // on the last grpc_shutdown. They are not counted below: they come and go with gRPC's references, and gRPC
+        // keeps internal references for a while after the last server and channel stopped (15 s to over 90 s after
+        // this storm, see issue 17's note). Reported, not asserted.
+        let grpcCoreAtEnd = Self.threadNames().filter(Self.grpcCoreThreadNames.contains)
+        // Nothing else grows with the cycles. The test API server's connection threads end once their client's
+        // connection is closed: let them settle.
+        func others() -> [String] { Self.threadNames().filter { !Self.grpcCoreThreadNames.contains($0) } }
+        let othersAfterWarmUp = threadsAfterWarmUp.filter { !Self.grpcCoreThreadNames.contains($0) }
+        var names = others()
+        for _ in 0..<300 where names.count > othersAfterWarmUp.count + 4 {
             try await Task.sleep(for: .milliseconds(10))
-            names = Self.threadNames()
+            names = others()
         }
-        #expect(names.count <= threadsAfterWarmUp.count + 4, """
-            threads after warm-up \(threadsAfterWarmUp.count), at the end \(names.count); \
-            added: \(Self.added(from: threadsAfterWarmUp, to: names))
+        #expect(names.count <= othersAfterWarmUp.count + 4, """
+            threads after warm-up \(othersAfterWarmUp.count), at the end \(names.count) (without gRPC core's); \
+            added: \(Self.added(from: othersAfterWarmUp, to: names))
             """)
         // The storm did both: calls completed, and calls were cut off by cancellation.
         #expect(completedCalls > Self.cycles)
         #expect(cancelledCalls > 0)
-        print("storm: \(Self.cycles) cycles in \(elapsed), \(completedCalls) calls completed, \(cancelledCalls) cut off")
+        print("storm: \(Self.cycles) cycles in \(elapsed), \(completedCalls) calls completed, \(cancelledCalls) cut off; "
+              + "gRPC core threads at the end: \(grpcCoreAtEnd.count)")
     }
 
     struct Outcome { var completed = 0; var cancelled = 0 }

@@ -8,9 +8,9 @@ runs as `kubectl apply -f -` of exactly that text. Skipped: ```text blocks (show
 was started with, FERRY_BIN_DIR or .build/debug).
 
 The only changes to the pages' text: /tmp/ferry-local, /tmp/ferry-local.log and /tmp/ferry.log become files of a
-scratch directory and port 8080 a free port (so the test can run beside others), and `helm` is
-`python3 scripts/helm.py` (the helm CLI stand-in the page names). The commands run in a scratch copy of helm/, since
-`helm dependency build` writes into the chart. After the walk the test checks what the pages promise: the claims are
+scratch directory and port 8080 a free port (so the test can run beside others). `helm` is what the page's own first
+helm line makes it: the helm CLI if installed, else scripts/helm.py. The commands run in a scratch directory with a
+copy of helm/ (`helm dependency build` writes into the chart) and scripts/ linked. After the walk the test checks what the pages promise: the claims are
 Bound, the restored volumes hold production's file, the link's conditions, the PV's annotations.
 Run: python3 -m pytest -q helm/tests/test_docs_walk.py  (after `swift build`).
 """
@@ -108,6 +108,7 @@ def test_every_command_block_in_the_docs_is_walked_or_names_the_test_that_runs_i
 def scratch():
     d = tempfile.mkdtemp(prefix="ferry-docs-walk-")
     shutil.copytree(os.path.join(ROOT, "helm"), os.path.join(d, "helm"))
+    os.symlink(os.path.join(ROOT, "scripts"), os.path.join(d, "scripts"))
     yield d
     shutil.rmtree(d, ignore_errors=True)
 
@@ -117,7 +118,6 @@ def test_a_new_user_installs_ferry_and_restores_across_namespaces_from_the_docs_
         assert os.access(os.path.join(BIN, exe), os.X_OK), f"no {exe} in {BIN}: run `swift build` first"
     port = free_port()
     prelude = f"""set -euo pipefail
-helm() {{ python3 {ROOT}/scripts/helm.py "$@"; }}
 export PATH="{BIN}:$PATH"
 export KUBECACHEDIR="{scratch}/kubecache"
 unset KUBECONFIG

@@ -28,18 +28,43 @@ public struct CSIProvisioner: Sendable {
             return .requeue(after: left)
         }
         let volumeName = VolumeRequestBuilder.volumeName(claimUID: uid)
-        var observation: ProvisioningObservation
-        do {
-            observation = ProvisioningObservation(
-                claim: claim, existingVolume: try await optional { () async throws(KubeError) in
+        var observation = ProvisioningObservation(claim: claim, existingVolume: nil, grant: context.decideGrant(request))
+        // Whether the claim's PV `pvc-<uid>` may already exist is read lazily: a new claim (the common case) needs no
+        // GET — CreateVolume is idempotent by name and creating an existing PV answers AlreadyExists, which the
+        // provision step accepts when the PV is this claim's. The PV is read before anything the user would see
+        // (a denial, a source problem) and up front for claims this process already provisioned, so a provisioned
+        // claim never gets a spurious Warning (upstream reads its PV informer for the same check).
+        var volumeChecked = false
+        func readVolume() async -> Result<PersistentVolume?, KubeError> {
+            volumeChecked = true
+            do {
+                return .success(try await optional { () async throws(KubeError) in
                     try await context.kube.get(PersistentVolume.self, name: volumeName, namespace: nil)
-                },
-                grant: context.decideGrant(request))
-        } catch {
-            return .failed(reason: "APIError", final: false)
+                })
+            } catch { return .failure(error) }
+        }
+        if context.provisionedClaims.contains(uid) {
+            switch await readVolume() {
+            case .success(let pv): observation.existingVolume = pv
+            case .failure: return .failed(reason: "APIError", final: false)
+            }
         }
         for _ in 0..<8 {
-            switch ProvisioningStep.decide(observation) {
+            let step = ProvisioningStep.decide(observation)
+            switch step {
+            case .deny, .reportSource:
+                if !volumeChecked {
+                    switch await readVolume() {
+                    case .success(let pv?):
+                        observation.existingVolume = pv
+                        continue
+                    case .success(nil): break
+                    case .failure: return .failed(reason: "APIError", final: false)
+                    }
+                }
+            default: break
+            }
+            switch step {
             case .finished:
                 context.provisionedClaims.insert(uid)
                 return .done

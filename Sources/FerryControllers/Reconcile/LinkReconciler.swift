@@ -97,7 +97,7 @@ public struct LinkReconciler: Sendable {
 }
 
 /// Removes Ferry's finalizer from a source once no claim depends on it (kubernetes.md §1.10: upstream leaks them).
-/// A claim stops depending on its source when it is bound, deleted, or its PV `pvc-<uid>` exists.
+/// A claim stops depending on its source when it is bound, deleted, or this process has seen its PV `pvc-<uid>`.
 public struct SourceProtectionReconciler: Sendable {
     public init() {}
 
@@ -108,14 +108,11 @@ public struct SourceProtectionReconciler: Sendable {
     func locked(_ source: SourceReference, context: ReconcileContext) async -> ReconcileOutcome {
         var pending = false
         for claim in context.cache.claims(referencing: source) where SourceProtection.isDependent(claim) {
-            // Its PV exists: provisioning is over even if the binder has not bound the claim yet.
+            // Its PV exists (this process created or found it): provisioning is over even if the binder has not
+            // bound the claim yet. A claim this process has not seen provisioned still depends on the source —
+            // no GET per claim here: after a restart, the claim's own reconcile finds its PV, records it and
+            // enqueues the source again (the finalizer goes then, or when the binder binds the claim).
             if let uid = claim.metadata.uid, context.provisionedClaims.contains(uid) { continue }
-            if let uid = claim.metadata.uid,
-               let pv = try? await context.kube.get(PersistentVolume.self, name: VolumeRequestBuilder.volumeName(claimUID: uid), namespace: nil),
-               pv.spec.claimRef?.uid == uid {
-                context.provisionedClaims.insert(uid)
-                continue
-            }
             pending = true
             break
         }

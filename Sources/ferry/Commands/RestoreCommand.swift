@@ -108,7 +108,7 @@ enum FileLimits {
     /// sealed contents, pack buffers) is its own mapping, returned to the kernel when freed. glibc's default
     /// threshold rises to the largest block freed so far (up to 32 MiB), after which multi-megabyte chunks come
     /// from the heap and stay resident after use: 294 MiB peak instead of 227 MiB on the 1 GiB mixed tree
-    /// (issue 16). Fixing the threshold also fixes the trim threshold at twice its value.
+    /// (issue 16). Setting it also stops glibc's dynamic adjustment of the trim threshold (128 KiB stays).
     static func raiseForBackup() {
         raise()
         mallopt(-3, 1 << 20)  // M_MMAP_THRESHOLD
