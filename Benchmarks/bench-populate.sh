@@ -64,6 +64,9 @@ print(f"tree: {mib:.0f} MiB, {sum(len(f) for _, _, f in os.walk(tree))} files; b
 for name in ("restore", "populate"):
     best, med = min(runs[name]), statistics.median(runs[name])
     print(f"  ferry {name:8s} {best:6.2f} s ({med:.2f})  {mib / best:7.1f} MiB/s  peak RSS {rss[name]:.0f} MiB")
+print("  runs (s): restore " + " ".join("%.2f" % x for x in runs["restore"]) + " | populate " + " ".join("%.2f" % x for x in runs["populate"]))
+pairs = [p / r for p, r in zip(runs["populate"], runs["restore"])]
+print(f"  populate / restore per interleaved pair: {' '.join('%.3f' % x for x in pairs)} (median {statistics.median(pairs):.3f}); load average {os.getloadavg()[0]:.1f}")
 ratio = min(runs["populate"]) / min(runs["restore"])
 print(f"  populate / restore wall time (best): {ratio:.3f}  (goal <= 1.10); medians: {statistics.median(runs['populate']) / statistics.median(runs['restore']):.3f}")
 PY
