@@ -21,11 +21,13 @@ final class CurlMultiLoop: @unchecked Sendable {  // @unchecked: `multi`/`active
     /// Set when the loop thread has left its loop (every transfer failed or finished); waiters resumed then.
     private let exit = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    private let threadName: String
 
     init(configuration: HTTPClientConfiguration) throws(HTTPError) {
         CurlGlobal.initialize()
         guard let multi = curl_multi_init() else { throw HTTPError(.transport, "curl_multi_init failed") }
         self.multi = multi
+        self.threadName = configuration.threadName
         _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, configuration.maxConnectionsPerHost)
         _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, max(1, configuration.maxCachedConnections))
         _ = ccurl_multi_setopt_long(multi, CURLMOPT_PIPELINING, 2 /* CURLPIPE_MULTIPLEX */)
@@ -89,7 +91,7 @@ final class CurlMultiLoop: @unchecked Sendable {  // @unchecked: `multi`/`active
 
     private func run() {
         // Named for /proc and debuggers (and the storm test's census of threads left behind).
-        ccurl_name_current_thread("ferry-curl")
+        ccurl_name_current_thread(threadName)
         defer {
             let waiters = exit.withLock { e -> [CheckedContinuation<Void, Never>] in
                 e.done = true

@@ -47,6 +47,9 @@ public struct HTTPClientConfiguration: Sendable {
     public var maximumResponseBytes: Int = HTTPClientConfiguration.defaultMaximumResponseBytes
     /// 1 GiB: above any Kopia pack or API-server list page Ferry reads, far below what would exhaust memory.
     public static let defaultMaximumResponseBytes = 1 << 30
+    /// The name of the client's loop thread in /proc and debuggers (the kernel keeps the first 15 bytes). Give each
+    /// long-lived client its own (`ferry-curl-kube`, `ferry-curl-s3`) to tell them apart in a thread dump.
+    public var threadName: String = "ferry-curl"
 
     public init(tls: TLSOptions = TLSOptions(), connectTimeout: Duration = .seconds(10),
                 defaultTimeout: Duration? = nil, maxConnectionsPerHost: Int = 0, maxCachedConnections: Int = 64,

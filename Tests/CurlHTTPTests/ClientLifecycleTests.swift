@@ -7,10 +7,13 @@ import Testing
 
 @Suite(.timeLimit(.minutes(1)))
 struct ClientLifecycleTests {
-    static func curlThreads() -> Int {
+    /// Threads of this process whose name is `name`. Other suites run HTTP clients in parallel in the same
+    /// process, so a test counts only the threads it named itself.
+    static func threads(named name: String) -> Int {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
         return tasks.filter {
-            ((try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8)) ?? "").hasPrefix("ferry-curl")
+            let comm = (try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8)) ?? ""
+            return comm.trimmingCharacters(in: .newlines) == name
         }.count
     }
 
@@ -30,13 +33,18 @@ struct ClientLifecycleTests {
     }
 
     @Test func stopWaitsForTheLoopThread() async throws {
-        let before = Self.curlThreads()
-        let clients = try (0..<4).map { _ in try HTTPClient(logger: Logger(label: "t")) }
-        #expect(Self.curlThreads() >= before)  // threads may still be starting
+        // A name no other client in the process has (15 bytes at most: the kernel truncates longer ones).
+        let name = "fc-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        var configuration = HTTPClientConfiguration()
+        configuration.threadName = name
+        let clients = try (0..<4).map { _ in try HTTPClient(configuration: configuration, logger: Logger(label: "t")) }
+        var running = Self.threads(named: name)
+        for _ in 0..<200 where running < 4 { try await Task.sleep(for: .milliseconds(10)); running = Self.threads(named: name) }
+        #expect(running == 4)
         for c in clients { await c.stop() }
-        // The loop has left; its thread ends right after. Give the kernel a moment to reap it.
-        var after = Self.curlThreads()
-        for _ in 0..<100 where after > before { try await Task.sleep(for: .milliseconds(10)); after = Self.curlThreads() }
-        #expect(after <= before)
+        // stop() returns once the loop has left; the detached thread ends right after. Give the kernel a moment.
+        var after = Self.threads(named: name)
+        for _ in 0..<200 where after > 0 { try await Task.sleep(for: .milliseconds(10)); after = Self.threads(named: name) }
+        #expect(after == 0)
     }
 }
