@@ -3,6 +3,7 @@ import Kube
 import KopiaTestSupport
 import LocalCluster
 import Logging
+import Synchronization
 import Testing
 
 /// A local control plane (API server and every default component: CSI driver `local.csi.ferry.io` with fault
@@ -124,25 +125,37 @@ final class ControllerCluster: Sendable {
         env["KUBECACHEDIR"] = directory.appendingPathComponent("kubectl-cache").path
         env["HOME"] = directory.path
         process.environment = env
-        let output = Pipe()
+        // stdout alone is the answer: kubectl's client-go logs to stderr on a loaded machine ("Waited for 1.2s due to
+        // client-side throttling…" is printed at the default verbosity once a request waits over a second), and that
+        // line mixed into a jsonpath phase or an events JSON made `phase` not "Pending" and `warnings` empty.
+        let output = Pipe(), errors = Pipe()
         process.standardOutput = output
-        process.standardError = output
+        process.standardError = errors
         let input = Pipe()
         process.standardInput = input
         try process.run()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try input.fileHandleForWriting.close()
-        // Read and wait on a Dispatch thread: the cooperative pool (2 threads) also runs the in-process cluster.
-        let data = await withCheckedContinuation { (c: CheckedContinuation<Data, Never>) in
+        // Read and wait on Dispatch threads: the cooperative pool (2 threads) also runs the in-process cluster.
+        let (data, errorData) = await withCheckedContinuation { (c: CheckedContinuation<(Data, Data), Never>) in
             DispatchQueue.global().async {
+                let stderrText = Mutex(Data())
+                let group = DispatchGroup()
+                group.enter()
+                DispatchQueue.global().async {
+                    let d = (try? errors.fileHandleForReading.readToEnd()) ?? Data()
+                    stderrText.withLock { $0 = d }
+                    group.leave()
+                }
                 let d = (try? output.fileHandleForReading.readToEnd()) ?? Data()
+                group.wait()
                 process.waitUntilExit()
-                c.resume(returning: d)
+                c.resume(returning: (d, stderrText.withLock { $0 }))
             }
         }
         let text = String(decoding: data, as: UTF8.self)
         if expectSuccess, process.terminationStatus != 0 {
-            Issue.record("kubectl \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(text)")
+            Issue.record("kubectl \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(text)\(String(decoding: errorData, as: UTF8.self))")
         }
         return text
     }
@@ -311,6 +324,12 @@ final class FerryProcess: @unchecked Sendable {  // @unchecked: the Process is g
 
     var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
     var isRunning: Bool { lock.withLock { process?.isRunning ?? false } }
+
+    /// SIGKILL without waiting (for `defer` blocks); nothing if not running.
+    func killNow() {
+        guard let p = lock.withLock({ process }), p.isRunning else { return }
+        kill(p.processIdentifier, SIGKILL)
+    }
 
     /// SIGKILL, then waits for the exit.
     func kill9() async {

@@ -133,28 +133,35 @@ struct ControllerProcessTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         _ = try await h.client.create(Namespace(name: "ferry-system"))
         let config = try Self.kubeconfig(h.server, dir: dir)
+        // Lease 4 s, renew deadline 3 s: with a 2 s lease a holder starved of CPU for 2 s on a loaded machine (load
+        // 12-18) legitimately lost its lease to the standby, which is leader election working, not the behaviour
+        // under test.
         func start(_ name: String) throws -> Replica {
             try Replica(args: ["--csi-address", "unix://" + h.served.socketPath, "--kubeconfig", config, "--leader-election",
-                               "--identity", name, "--leader-election-lease-duration", "2s", "--leader-election-renew-deadline", "1500ms",
+                               "--identity", name, "--leader-election-lease-duration", "4s", "--leader-election-renew-deadline", "3s",
                                "--leader-election-retry-period", "200ms"],
                         log: dir.appendingPathComponent(name))
         }
-        let a = try start("replica-a")
-        defer { a.killHard() }
-        try await Task.sleep(for: .milliseconds(500))
-        let b = try start("replica-b")
-        defer { b.killHard() }
         func holder() async -> String? {
             (try? await h.client.get(Lease.self, name: "ferry-ferry-test-csi", namespace: "ferry-system"))?.spec.holderIdentity
         }
-        #expect(await eventually(.seconds(15)) { await holder() == "replica-a" })
-        try await Task.sleep(for: .seconds(1))
+        let a = try start("replica-a")
+        defer { a.killHard() }
+        // The standby starts once replica-a holds the lease (a fixed 500 ms head start was not enough for a slow
+        // start-up under load: replica-b then took the lease first).
+        #expect(await eventually(.seconds(30)) { await holder() == "replica-a" }, "\(a.output)")
+        let b = try start("replica-b")
+        defer { b.killHard() }
+        // replica-b has found the driver (its start-up checks end moments later and it campaigns, every 200 ms):
+        // two seconds on, it has not taken the held lease.
+        #expect(await eventually(.seconds(30)) { b.output.contains("CSI driver ready") }, "\(b.output)")
+        try await Task.sleep(for: .seconds(2))
         let stillA = await holder()
         #expect(stillA == "replica-a")  // the standby does not take a held lease
         let killed = ContinuousClock.now
         a.killHard()
-        #expect(await eventually(.seconds(15)) { await holder() == "replica-b" }, "\(b.output)")
-        print("hand-over after SIGKILL: \(ContinuousClock.now - killed) (lease duration 2 s)")
+        #expect(await eventually(.seconds(30)) { await holder() == "replica-b" }, "\(b.output)")
+        print("hand-over after SIGKILL: \(ContinuousClock.now - killed) (lease duration 4 s)")
         b.terminate()
         #expect(await b.wait() == 0)
         // A graceful stop releases the lease.
