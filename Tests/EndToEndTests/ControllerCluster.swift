@@ -113,10 +113,34 @@ final class ControllerCluster: Sendable {
 
     // MARK: kubectl
 
-    /// Runs kubectl (the pinned PyPI build) against the cluster; returns stdout+stderr. Records an issue on a
-    /// non-zero exit unless `expectSuccess` is false.
+    /// Runs kubectl (the pinned PyPI build) against the cluster; returns its stdout. Records an issue (with stderr)
+    /// on a non-zero exit unless `expectSuccess` is false. A `get` that could not reach the API server (a TLS
+    /// handshake or connection timing out while the machine is overloaded) is tried again for up to a minute rather
+    /// than answering "" as if the object had no such field.
     @discardableResult
     func kubectl(_ arguments: [String], stdin: String? = nil, expectSuccess: Bool = true) async throws -> String {
+        let transient = ["Unable to connect to the server", "TLS handshake timeout", "connection refused", "i/o timeout",
+                         "context deadline exceeded", "the server is currently unable", "Client.Timeout", "EOF"]
+        let end = ContinuousClock.now + .seconds(60)
+        while true {
+            let (status, out, err) = try await runKubectl(arguments, stdin: stdin)
+            if status != 0, arguments.first == "get", ContinuousClock.now < end,
+               transient.contains(where: { err.contains($0) }) {
+                print("e2e: kubectl \(arguments.prefix(3).joined(separator: " ")) failed, trying again: \(err.prefix(300))")
+                try await Task.sleep(for: .milliseconds(500))
+                continue
+            }
+            if status == 0, !err.isEmpty {
+                print("e2e: kubectl \(arguments.prefix(3).joined(separator: " ")) succeeded with stderr: \(err.prefix(300))")
+            }
+            if expectSuccess, status != 0 {
+                Issue.record("kubectl \(arguments.joined(separator: " ")) failed (\(status)): \(out)\(err)")
+            }
+            return out
+        }
+    }
+
+    private func runKubectl(_ arguments: [String], stdin: String?) async throws -> (Int32, String, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["kubectl"] + arguments
@@ -125,9 +149,10 @@ final class ControllerCluster: Sendable {
         env["KUBECACHEDIR"] = directory.appendingPathComponent("kubectl-cache").path
         env["HOME"] = directory.path
         process.environment = env
-        // stdout alone is the answer: kubectl's client-go logs to stderr on a loaded machine ("Waited for 1.2s due to
-        // client-side throttling…" is printed at the default verbosity once a request waits over a second), and that
-        // line mixed into a jsonpath phase or an events JSON made `phase` not "Pending" and `warnings` empty.
+        // stdout alone is the answer. client-go logs to stderr even when the command succeeds (a discovery request
+        // that timed out and was retried — `memcache.go … couldn't get current server API group list` —, "Waited for
+        // … due to client-side throttling", API warnings); such a line mixed into a jsonpath phase or an events JSON
+        // made `phase` not "Pending" and `warnings` empty (unparseable), as if the controller had misbehaved.
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
@@ -153,11 +178,7 @@ final class ControllerCluster: Sendable {
                 c.resume(returning: (d, stderrText.withLock { $0 }))
             }
         }
-        let text = String(decoding: data, as: UTF8.self)
-        if expectSuccess, process.terminationStatus != 0 {
-            Issue.record("kubectl \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(text)\(String(decoding: errorData, as: UTF8.self))")
-        }
-        return text
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
     }
 
     /// `kubectl apply -f -` with `yaml`.
