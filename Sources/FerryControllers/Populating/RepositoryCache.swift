@@ -48,16 +48,19 @@ public actor RepositoryCache {
     }
 
     /// The repository for these credentials; re-reads its index when the cached copy is older than the refresh
-    /// interval (or `forceRefresh`). A failed open is not cached.
-    public func repository(_ key: Key, credentials: RepositoryCredentials, forceRefresh: Bool = false) async throws
-        -> KopiaRepository {
+    /// interval (or `forceRefresh`), or was read before `freshAsOf` (a claim resolved for the first time asks for an
+    /// index read after it began: a backup that finished just before the PVC was created must be seen, not the
+    /// older set a cached index still holds). A failed open is not cached.
+    public func repository(_ key: Key, credentials: RepositoryCredentials, forceRefresh: Bool = false,
+                           freshAsOf: ContinuousClock.Instant? = nil) async throws -> KopiaRepository {
         // Older versions of the same Secret are dropped.
         for k in entries.keys where k.namespace == key.namespace && k.secret == key.secret && k != key {
             entries[k] = nil
         }
         let now = ContinuousClock.now
         if let entry = entries[key] {
-            if !forceRefresh, now - entry.loadedAt < refreshInterval {
+            let stale = freshAsOf.map { entry.loadedAt < $0 } ?? false
+            if !forceRefresh, !stale, now - entry.loadedAt < refreshInterval {
                 return try await value(of: entry.task, key: key)
             }
             let previous = entry.task
