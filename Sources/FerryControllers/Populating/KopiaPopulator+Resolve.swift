@@ -58,6 +58,12 @@ extension KopiaPopulator {
                                                 previous: ks.status.conditions), context: context)
         if let pinned {
             guard let s = try? repo.select(.id(pinned)), s.id == pinned else {
+                // Gone from the index, or the whole repository gone (a vanished directory lists as empty)?
+                do { _ = try await repo.storage.metadata(FormatBlob.blobID) } catch {
+                    return Resolved(resolution: .failed(PopulatingError(.repositoryUnreachable,
+                        "repository \(credentials.location) is gone or unreadable: its \(FormatBlob.blobID) blob cannot be read (\(error))",
+                        retry: .transient)), credentials: credentials)
+                }
                 return Resolved(resolution: .failed(PopulatingError(.snapshotGone,
                     "snapshot \(pinned), pinned on this PVC when it was first resolved, is no longer in \(credentials.location); delete and re-create the PVC to restore another snapshot")),
                                 credentials: credentials)

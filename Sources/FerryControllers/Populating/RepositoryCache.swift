@@ -65,9 +65,19 @@ public actor RepositoryCache {
             }
             let previous = entry.task
             let logger = self.logger
+            let location = credentials.location
             let task = Task { () async throws -> KopiaRepository in
                 let old = try await previous.value
-                return try await old.refreshed(logger: logger)
+                let fresh = try await old.refreshed(logger: logger)
+                // A refresh lists index blobs only, and a filesystem repository whose directory vanished lists as
+                // empty: without this check its snapshots would read as gone rather than the repository as
+                // unreachable. One metadata read (stat / HEAD) per refresh.
+                do { _ = try await fresh.storage.metadata(FormatBlob.blobID) } catch {
+                    throw PopulatingError(.repositoryUnreachable,
+                        "repository \(location) is gone or unreadable: its \(FormatBlob.blobID) blob cannot be read (\(error))",
+                        retry: .transient)
+                }
+                return fresh
             }
             entries[key] = Entry(task: task, loadedAt: now)
             return try await value(of: task, key: key)
