@@ -80,7 +80,24 @@ struct ControllerProcessTests {
         return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
     }
 
-    static func freePort() -> Int { Int.random(in: 20_000...40_000) }
+    /// A port nothing listens on: the kernel picks it (bind to port 0), the socket is closed and the port handed to
+    /// the replica. A random port in 20000-40000 overlapped the ephemeral range (32768-60999) and was taken by
+    /// another suite's connection under load ("cannot listen on 127.0.0.1:38694: Address already in use").
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return Int.random(in: 20_000...30_000) }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { return Int.random(in: 20_000...30_000) }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
 
     @Test func theControllerProcessProvisionsServesHealthAndStopsOnSIGTERM() async throws {
         let h = try await ControllerIntegrationTests.Harness()
