@@ -134,6 +134,14 @@ struct KopiaFailClosedEndToEndTests {
         }
         let volumes = try await c.client.list(PersistentVolume.self, namespace: nil).items
         #expect(!volumes.contains { $0.spec.claimRef?.namespace == "gone" })
+        // Once the controller's index is refreshed (at most its 15 s interval), it names the cause for what it is:
+        // the repository is unreachable (not "snapshot gone": a vanished directory must not read as an empty one).
+        let unreachable = await poll(.seconds(45)) {
+            try await c.events("gone", "big-data").contains { $0.type == "Warning" && $0.reason == "RepositoryUnreachable" }
+        }
+        let seen = ((try? await c.events("gone", "big-data")) ?? []).filter { $0.type == "Warning" }.map { "\($0.reason ?? ""): \($0.message ?? "")" }
+        #expect(unreachable, "\(seen)")
+        #expect(try await c.pvc("gone", "big-data").status.phase == "Pending")
         // Deleting the claim removes every temporary object (prime PVC, pod, Secret).
         try await c.kubectl(["delete", "pvc", "-n", "gone", "big-data", "--wait=false"])
         let cleaned = await poll(.seconds(30)) { try await c.temporaryObjects(forUID: uid).isEmpty }

@@ -199,7 +199,10 @@ struct KopiaPopulateEndToEndTests {
             default: want.append("f \(mode) \(e.size ?? -1) \(e.sha256 ?? "") \(e.path)")
             }
         }
-        #expect(try listing(root) == want.sorted())
+        let got = try listing(root)
+        let missing = Set(want).subtracting(got).sorted()
+        let extra = Set(got).subtracting(want).sorted()
+        #expect(got == want.sorted(), "\(root.path) vs snapshot \(id): missing \(missing); unexpected \(extra)")
     }
 
     static func listing(_ root: URL) throws -> [String] {

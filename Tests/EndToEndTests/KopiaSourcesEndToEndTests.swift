@@ -141,7 +141,11 @@ struct KopiaSourcesEndToEndTests {
         }
         // The short-lived Secret is gone once the pod ended: only the owner holds the password again.
         #expect(await poll(.seconds(20)) { try await c.namespacesHoldingSecretKeys(["KOPIA_PASSWORD"]).subtracting(before) == ["owner"] })
-        #expect(try await c.temporaryObjects(forUID: bound.metadata.uid ?? "").isEmpty)
+        // The controller cleans up after it sees the bind (PopulateDecider.handedOver), so this is a wait too.
+        let uid = bound.metadata.uid ?? ""
+        let cleaned = await poll(.seconds(20)) { try await c.temporaryObjects(forUID: uid).isEmpty }
+        let leftOver = cleaned ? [] : ((try? await c.temporaryObjects(forUID: uid)) ?? [])
+        #expect(cleaned, "left over: \(leftOver)")
     }
 
     @Test func aRepositoryOnS3IsRestoredByteExactAndItsKeysStayWithTheOwner() async throws {

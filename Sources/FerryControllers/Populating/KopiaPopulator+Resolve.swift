@@ -11,6 +11,10 @@ extension KopiaPopulator {
     /// Reads the repository Secret (and CA), opens the repository through the cache, and resolves: the pinned ID
     /// when the claim has one (gone → `SnapshotGone`), else the spec. Keeps the KopiaSnapshot's status current.
     func resolve(_ ks: KopiaSnapshot, pinned: String?, context: ReconcileContext) async -> Resolved {
+        // Before a snapshot is pinned, the index must be at least as new as this reconcile: a backup finished just
+        // before the PVC was created is what its user expects (one index refresh per new claim, cheap next to a
+        // restore). A pinned claim only checks its snapshot is still there; the periodic refresh is enough.
+        let freshAsOf: ContinuousClock.Instant? = pinned == nil ? .now : nil
         let ns = ks.namespace ?? ""
         let credentials: RepositoryCredentials
         do {
@@ -40,7 +44,7 @@ extension KopiaPopulator {
             let key = RepositoryCache.Key(namespace: ns, secret: ks.spec.repository ?? "",
                                           secretVersion: credentials.secretVersion,
                                           caDigest: credentials.caBundle?.hashValue ?? 0)
-            repo = try await repositories.repository(key, credentials: credentials)
+            repo = try await repositories.repository(key, credentials: credentials, freshAsOf: freshAsOf)
         } catch {
             let e = KopiaSnapshotResolution.classify(error)
             await writeStatus(ks, KopiaSnapshotConditions.status(for: e, requestedIdentity: selection.requestedIdentity,
@@ -54,6 +58,12 @@ extension KopiaPopulator {
                                                 previous: ks.status.conditions), context: context)
         if let pinned {
             guard let s = try? repo.select(.id(pinned)), s.id == pinned else {
+                // Gone from the index, or the whole repository gone (a vanished directory lists as empty)?
+                do { _ = try await repo.storage.metadata(FormatBlob.blobID) } catch {
+                    return Resolved(resolution: .failed(PopulatingError(.repositoryUnreachable,
+                        "repository \(credentials.location) is gone or unreadable: its \(FormatBlob.blobID) blob cannot be read (\(error))",
+                        retry: .transient)), credentials: credentials)
+                }
                 return Resolved(resolution: .failed(PopulatingError(.snapshotGone,
                     "snapshot \(pinned), pinned on this PVC when it was first resolved, is no longer in \(credentials.location); delete and re-create the PVC to restore another snapshot")),
                                 credentials: credentials)

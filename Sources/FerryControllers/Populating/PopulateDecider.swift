@@ -15,7 +15,9 @@ import Foundation
 /// 6. StorageClass missing, or WaitForFirstConsumer without a selected node → Normal event, wait.
 /// 7. Finalizer, prime PVC, credentials Secret, populator pod (`PopulatorCreated`).
 /// 8. Pod running → progress events; pod failed → `PopulatorFailed`, delete pod and Secret, count, back off;
-///    pod succeeded → delete the Secret, hold the PV at Retain, move its claimRef to the user's PVC, wait for bind.
+///    pod succeeded with `ferry populate`'s succeeded report for the pinned snapshot → delete the Secret, hold the
+///    PV at Retain, move its claimRef to the user's PVC, wait for bind; succeeded without that report → treated as
+///    a failed run (fail closed: an exit code alone never hands a volume over).
 public struct PopulateDecider: Sendable {
     /// How often a running populator is polled for progress.
     public var progressInterval: Duration = .seconds(2)
@@ -141,6 +143,14 @@ public struct PopulateDecider: Sendable {
                 return PopulateDecision(actions, .waiting(reason: "waiting for the prime PVC's volume", recheck: progressInterval))
             }
             let claimed = v.claimNamespace == c.namespace && v.claimName == c.name && v.claimUID == c.uid
+            if !claimed, let problem = unfinished(pod.report, pinned: snapshotID) {
+                // Fail closed: exit code 0 alone does not prove the restore finished (a runtime that lost the
+                // termination message, a wrapper that swallowed the exit code). Only `ferry populate`'s own
+                // succeeded report for the pinned snapshot lets the volume be handed over.
+                actions += [.event(.warning("PopulatorFailed", "Populator failed: \(problem)")), .deletePod]
+                actions.append(.recordFailure(count: failures + 1))
+                return PopulateDecision(actions, .requeue(after: backoff(failures: failures + 1)))
+            }
             if !claimed {
                 if v.reclaimPolicy != "Retain" {
                     actions.append(.holdReclaim(volume: v.name, original: v.reclaimPolicy ?? "Delete"))
@@ -152,6 +162,20 @@ public struct PopulateDecider: Sendable {
             }
             return PopulateDecision(actions, .waiting(reason: "waiting for PersistentVolume \(v.name) to bind to PVC \(c.name)", recheck: progressInterval))
         }
+    }
+
+    /// Why a pod that exited 0 did not prove a finished restore of `pinned` (nil: it did).
+    private func unfinished(_ report: PopulateReport?, pinned: String?) -> String? {
+        guard let report else {
+            return "the populator pod exited 0 without a report in its termination message; the restore is not known to have finished, so the volume is not handed over"
+        }
+        guard report.state == .succeeded else {
+            return "the populator pod exited 0 but reported state \(report.state.rawValue)\(report.message.map { ": \($0)" } ?? ""); the volume is not handed over"
+        }
+        if let pinned, let reported = report.snapshotID, reported != pinned {
+            return "the populator pod restored snapshot \(reported) but the PVC is pinned to \(pinned); the volume is not handed over"
+        }
+        return nil
     }
 
     /// The PVC is bound: put the reclaim policy back, delete what is left, say so once.

@@ -48,23 +48,36 @@ public actor RepositoryCache {
     }
 
     /// The repository for these credentials; re-reads its index when the cached copy is older than the refresh
-    /// interval (or `forceRefresh`). A failed open is not cached.
-    public func repository(_ key: Key, credentials: RepositoryCredentials, forceRefresh: Bool = false) async throws
-        -> KopiaRepository {
+    /// interval (or `forceRefresh`), or was read before `freshAsOf` (a claim resolved for the first time asks for an
+    /// index read after it began: a backup that finished just before the PVC was created must be seen, not the
+    /// older set a cached index still holds). A failed open is not cached.
+    public func repository(_ key: Key, credentials: RepositoryCredentials, forceRefresh: Bool = false,
+                           freshAsOf: ContinuousClock.Instant? = nil) async throws -> KopiaRepository {
         // Older versions of the same Secret are dropped.
         for k in entries.keys where k.namespace == key.namespace && k.secret == key.secret && k != key {
             entries[k] = nil
         }
         let now = ContinuousClock.now
         if let entry = entries[key] {
-            if !forceRefresh, now - entry.loadedAt < refreshInterval {
+            let stale = freshAsOf.map { entry.loadedAt < $0 } ?? false
+            if !forceRefresh, !stale, now - entry.loadedAt < refreshInterval {
                 return try await value(of: entry.task, key: key)
             }
             let previous = entry.task
             let logger = self.logger
+            let location = credentials.location
             let task = Task { () async throws -> KopiaRepository in
                 let old = try await previous.value
-                return try await old.refreshed(logger: logger)
+                let fresh = try await old.refreshed(logger: logger)
+                // A refresh lists index blobs only, and a filesystem repository whose directory vanished lists as
+                // empty: without this check its snapshots would read as gone rather than the repository as
+                // unreachable. One metadata read (stat / HEAD) per refresh.
+                do { _ = try await fresh.storage.metadata(FormatBlob.blobID) } catch {
+                    throw PopulatingError(.repositoryUnreachable,
+                        "repository \(location) is gone or unreadable: its \(FormatBlob.blobID) blob cannot be read (\(error))",
+                        retry: .transient)
+                }
+                return fresh
             }
             entries[key] = Entry(task: task, loadedAt: now)
             return try await value(of: task, key: key)

@@ -88,6 +88,25 @@ struct PopulateDeciderTests {
         if case .waiting = d.outcome {} else { Issue.record("expected a wait for the bind") }
     }
 
+    @Test(arguments: [
+        (nil, "without a report"),
+        (PopulateReport(state: .progress, snapshotID: snapshot.id), "reported state progress"),
+        (PopulateReport(state: .succeeded, snapshotID: "0000other"), "restored snapshot 0000other"),
+    ] as [(PopulateReport?, String)])
+    func aPodThatExitedZeroWithoutASucceededReportForThePinIsAFailedRunNotAHandOver(_ report: PopulateReport?, _ says: String) {
+        var o = Self.running()
+        o.prime?.failures = 1
+        o.pod = .init(phase: .succeeded, report: report)
+        let d = decider.decide(o)
+        #expect(!d.actions.contains { if case .rebind = $0 { true } else { false } })
+        #expect(!d.actions.contains { if case .holdReclaim = $0 { true } else { false } })
+        #expect(d.actions.contains { if case .event(let e) = $0 { e.warning && e.reason == "PopulatorFailed" && e.message.contains(says) } else { false } },
+                "\(d.actions)")
+        #expect(d.actions.contains(.deletePod) && d.actions.contains(.deleteCredentials) && d.actions.contains(.recordFailure(count: 2)))
+        #expect(!d.actions.contains(.deletePrime))
+        #expect(d.outcome == .requeue(after: .seconds(4)))
+    }
+
     @Test func aPVAlreadyAtRetainIsNotHeldAgainAndAMovedClaimRefIsNotMovedTwice() {
         var o = Self.running()
         o.credentialsExist = false
