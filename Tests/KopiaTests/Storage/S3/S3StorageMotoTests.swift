@@ -34,6 +34,18 @@ struct S3StorageMotoTests {
         return out
     }
 
+    /// The peer itself (MotoServer.launcher): a prefix holding `/` signed as AWS requires (`%2F` in the canonical
+    /// query) is accepted, and the same request signed over a bare `/` is still rejected, as AWS rejects it.
+    @Test func motoChecksTheCanonicalQueryAsAWSDoes() async throws {
+        let server = try await MotoServer.shared()
+        try await server.createBucket("canonical-check")
+        let r = try await server.peer([["op": "list-signing-check", "bucket": "canonical-check",
+                                        "prefix": "volsync/webapp/"]])
+        let codes = try #require(r.first as? [String: Any], "\(r)")
+        #expect(codes["spec"] as? String == "ok", "\(codes)")
+        #expect(codes["bareSlash"] as? String == "SignatureDoesNotMatch", "\(codes)")
+    }
+
     @Test func everyFixtureUploadedByBoto3ListsAndReadsByteExact() async throws {
         try await withMotoServer() { server in
             try await server.createBucket("fixtures")

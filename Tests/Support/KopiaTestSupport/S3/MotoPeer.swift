@@ -131,6 +131,26 @@ def put_many(bucket, prefix, count):
         list(pool.map(put, range(count)))
     return count
 
+def list_signing_check(bucket, prefix):
+    # One ListObjectsV2 signed per AWS (`%2F` in the canonical query), one signed over a bare `/`: the server must
+    # accept the first and reject the second, as AWS does (checks MotoServer.launcher's correction of moto).
+    import botocore.auth as auth
+    from botocore.exceptions import ClientError
+    def attempt():
+        try:
+            client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix)
+            return "ok"
+        except ClientError as e:
+            return e.response["Error"]["Code"]
+    out = {"spec": attempt()}
+    original = auth.SigV4Auth._canonical_query_string_url
+    auth.SigV4Auth._canonical_query_string_url = lambda self, parts: original(self, parts).replace("%2F", "/")
+    try:
+        out["bareSlash"] = attempt()
+    finally:
+        auth.SigV4Auth._canonical_query_string_url = original
+    return out
+
 results = []
 for c in json.load(sys.stdin):
     op = c["op"]
@@ -149,6 +169,8 @@ for c in json.load(sys.stdin):
         results.append(dump(c["bucket"], c["prefix"]))
     elif op == "put-many":
         results.append(put_many(c["bucket"], c["prefix"], c["count"]))
+    elif op == "list-signing-check":
+        results.append(list_signing_check(c["bucket"], c["prefix"]))
     else:
         raise SystemExit("unknown op " + op)
 json.dump(results, sys.stdout)
