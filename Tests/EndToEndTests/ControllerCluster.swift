@@ -3,6 +3,7 @@ import Kube
 import KopiaTestSupport
 import LocalCluster
 import Logging
+import Synchronization
 import Testing
 
 /// A local control plane (API server and every default component: CSI driver `local.csi.ferry.io` with fault
@@ -112,10 +113,34 @@ final class ControllerCluster: Sendable {
 
     // MARK: kubectl
 
-    /// Runs kubectl (the pinned PyPI build) against the cluster; returns stdout+stderr. Records an issue on a
-    /// non-zero exit unless `expectSuccess` is false.
+    /// Runs kubectl (the pinned PyPI build) against the cluster; returns its stdout. Records an issue (with stderr)
+    /// on a non-zero exit unless `expectSuccess` is false. A `get` that could not reach the API server (a TLS
+    /// handshake or connection timing out while the machine is overloaded) is tried again for up to a minute rather
+    /// than answering "" as if the object had no such field.
     @discardableResult
     func kubectl(_ arguments: [String], stdin: String? = nil, expectSuccess: Bool = true) async throws -> String {
+        let transient = ["Unable to connect to the server", "TLS handshake timeout", "connection refused", "i/o timeout",
+                         "context deadline exceeded", "the server is currently unable", "Client.Timeout", "EOF"]
+        let end = ContinuousClock.now + .seconds(60)
+        while true {
+            let (status, out, err) = try await runKubectl(arguments, stdin: stdin)
+            if status != 0, arguments.first == "get", ContinuousClock.now < end,
+               transient.contains(where: { err.contains($0) }) {
+                print("e2e: kubectl \(arguments.prefix(3).joined(separator: " ")) failed, trying again: \(err.prefix(300))")
+                try await Task.sleep(for: .milliseconds(500))
+                continue
+            }
+            if status == 0, !err.isEmpty {
+                print("e2e: kubectl \(arguments.prefix(3).joined(separator: " ")) succeeded with stderr: \(err.prefix(300))")
+            }
+            if expectSuccess, status != 0 {
+                Issue.record("kubectl \(arguments.joined(separator: " ")) failed (\(status)): \(out)\(err)")
+            }
+            return out
+        }
+    }
+
+    private func runKubectl(_ arguments: [String], stdin: String?) async throws -> (Int32, String, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["kubectl"] + arguments
@@ -124,27 +149,36 @@ final class ControllerCluster: Sendable {
         env["KUBECACHEDIR"] = directory.appendingPathComponent("kubectl-cache").path
         env["HOME"] = directory.path
         process.environment = env
-        let output = Pipe()
+        // stdout alone is the answer. client-go logs to stderr even when the command succeeds (a discovery request
+        // that timed out and was retried — `memcache.go … couldn't get current server API group list` —, "Waited for
+        // … due to client-side throttling", API warnings); such a line mixed into a jsonpath phase or an events JSON
+        // made `phase` not "Pending" and `warnings` empty (unparseable), as if the controller had misbehaved.
+        let output = Pipe(), errors = Pipe()
         process.standardOutput = output
-        process.standardError = output
+        process.standardError = errors
         let input = Pipe()
         process.standardInput = input
         try process.run()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try input.fileHandleForWriting.close()
-        // Read and wait on a Dispatch thread: the cooperative pool (2 threads) also runs the in-process cluster.
-        let data = await withCheckedContinuation { (c: CheckedContinuation<Data, Never>) in
+        // Read and wait on Dispatch threads: the cooperative pool (2 threads) also runs the in-process cluster.
+        let (data, errorData) = await withCheckedContinuation { (c: CheckedContinuation<(Data, Data), Never>) in
             DispatchQueue.global().async {
+                let stderrText = Mutex(Data())
+                let group = DispatchGroup()
+                group.enter()
+                DispatchQueue.global().async {
+                    let d = (try? errors.fileHandleForReading.readToEnd()) ?? Data()
+                    stderrText.withLock { $0 = d }
+                    group.leave()
+                }
                 let d = (try? output.fileHandleForReading.readToEnd()) ?? Data()
+                group.wait()
                 process.waitUntilExit()
-                c.resume(returning: d)
+                c.resume(returning: (d, stderrText.withLock { $0 }))
             }
         }
-        let text = String(decoding: data, as: UTF8.self)
-        if expectSuccess, process.terminationStatus != 0 {
-            Issue.record("kubectl \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(text)")
-        }
-        return text
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
     }
 
     /// `kubectl apply -f -` with `yaml`.
@@ -311,6 +345,12 @@ final class FerryProcess: @unchecked Sendable {  // @unchecked: the Process is g
 
     var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
     var isRunning: Bool { lock.withLock { process?.isRunning ?? false } }
+
+    /// SIGKILL without waiting (for `defer` blocks); nothing if not running.
+    func killNow() {
+        guard let p = lock.withLock({ process }), p.isRunning else { return }
+        kill(p.processIdentifier, SIGKILL)
+    }
 
     /// SIGKILL, then waits for the exit.
     func kill9() async {

@@ -16,6 +16,9 @@ struct ControllerCrashSafetyEndToEndTests {
     }
 
     static let finalizer = "ferry.io/source-protection"
+    /// How long a `ferry controller` may take to reach a point (or to finish after its restart): a debug build
+    /// starting at load 12-18 (driver probe, CRD and gate checks, informer sync) needed more than the 20 s default.
+    static let reach: Duration = .seconds(90)
 
     @Test(arguments: Point.allCases)
     func aKilledControllerLeavesOneVolumeOnePVAndNoFinalizerAfterRestart(_ point: Point) async throws {
@@ -27,7 +30,9 @@ struct ControllerCrashSafetyEndToEndTests {
         if let i = args.firstIndex(of: "--kubeconfig") { args[i + 1] = kubeconfig }
         let log = c.directory.appendingPathComponent("ferry-\(ns).log")
         let ferry = FerryProcess(log: log)
-        defer { c.instance.server.clearDenyRules(); c.faults.clear() }
+        // A test that throws half-way must not leave its controller running into the next point's test (it is not
+        // denied anything and would finish the next claim itself).
+        defer { ferry.killNow(); c.instance.server.clearDenyRules(); c.faults.clear() }
 
         try await c.kubectl(["create", "namespace", ns])
         try await c.grant("\(ns)-may-restore", from: ns)
@@ -55,24 +60,24 @@ struct ControllerCrashSafetyEndToEndTests {
 
         switch point {
         case .beforeCreateVolume:
-            #expect(await poll { ferry.output.contains("source protection failed") }, "\(ferry.output.suffix(2000))")
+            #expect(await poll(Self.reach) { ferry.output.contains("source protection failed") }, "\(ferry.output.suffix(2000))")
             try await Task.sleep(for: .milliseconds(500))
             #expect(c.faults.calls("CreateVolume") == creates)
         case .duringCreateVolume:
-            #expect(await poll { c.faults.held("CreateVolume") >= 1 }, "\(ferry.output.suffix(2000))")
+            #expect(await poll(Self.reach) { c.faults.held("CreateVolume") >= 1 }, "\(ferry.output.suffix(2000))")
         case .afterCreateVolume:
-            #expect(await poll { c.backendVolumes().contains { $0.name == volumeName } }, "\(ferry.output.suffix(2000))")
+            #expect(await poll(Self.reach) { c.backendVolumes().contains { $0.name == volumeName } }, "\(ferry.output.suffix(2000))")
             try await Task.sleep(for: .milliseconds(300))
             #expect(try await c.client.list(PersistentVolume.self, namespace: nil).items.allSatisfy { $0.spec.claimRef?.uid != uid })
         case .afterPersistentVolumeBeforeFinalizerRemoval:
             // The finalizer is on before CreateVolume; once it is there, Ferry may no longer update the snapshot.
-            #expect(await poll { c.faults.held("CreateVolume") >= 1 })
+            #expect(await poll(Self.reach) { c.faults.held("CreateVolume") >= 1 }, "\(ferry.output.suffix(2000))")
             let finalizers = try await snapshotFinalizers()
             #expect(finalizers.contains(Self.finalizer), "\(finalizers) \(ferry.output.suffix(4000))")
             c.instance.server.deny(.init(user: user, verb: "update", resource: "volumesnapshots"))
             c.instance.server.deny(.init(user: user, verb: "patch", resource: "volumesnapshots"))
             c.faults.clear()
-            #expect(await poll {
+            #expect(await poll(Self.reach) {
                 try await c.client.list(PersistentVolume.self, namespace: nil).items.contains { $0.spec.claimRef?.uid == uid }
             }, "\(ferry.output.suffix(2000))")
             try await Task.sleep(for: .milliseconds(300))
@@ -85,8 +90,8 @@ struct ControllerCrashSafetyEndToEndTests {
         c.faults.clear()
 
         try ferry.start(args)
-        #expect(await poll(.seconds(30)) { try await c.phase(ns, "restored") == "Bound" }, "\(ferry.output.suffix(3000))")
-        #expect(await poll { try await !snapshotFinalizers().contains(Self.finalizer) }, "\(ferry.output.suffix(2000))")
+        #expect(await poll(Self.reach) { try await c.phase(ns, "restored") == "Bound" }, "\(ferry.output.suffix(3000))")
+        #expect(await poll(Self.reach) { try await !snapshotFinalizers().contains(Self.finalizer) }, "\(ferry.output.suffix(2000))")
         let pvs = try await c.client.list(PersistentVolume.self, namespace: nil).items.filter { $0.spec.claimRef?.uid == uid }
         #expect(pvs.count == 1)
         let mine = c.backendVolumes().filter { $0.name == volumeName }

@@ -156,18 +156,20 @@ struct ControllerEndToEndTests {
             try await c.linkedClaim(ns, claim: k.claim, link: k.claim, source: k.source, size: k.size, extraSpec: k.extra)
         }
         for k in cases {
-            let seen = await poll(.seconds(15)) { try await c.warnings(ns, k.claim).contains(k.message) }
+            let seen = await poll(.seconds(60)) { try await c.warnings(ns, k.claim).contains(k.message) }
             let got = (try? await c.warnings(ns, k.claim)) ?? []
             #expect(seen, "\(k.claim): \(got)")
         }
         try await Task.sleep(for: .seconds(1))
         for k in cases {
-            #expect(try await c.phase(ns, k.claim) == "Pending", "\(k.claim)")
-            #expect(try await backend(c, ns, k.claim).volumes.isEmpty, "\(k.claim)")
+            let phase = try await c.phase(ns, k.claim)
+            let volumes = try await backend(c, ns, k.claim).volumes
+            #expect(phase == "Pending", "\(k.claim): \(phase) \(c.controller.output.suffix(3000))")
+            #expect(volumes.isEmpty, "\(k.claim): \(volumes)")
         }
         // The held snapshot becomes ready: its claim binds with no further kubectl step.
         c.faults.clear()
-        #expect(await poll(.seconds(15)) { try await c.phase(ns, "not-ready") == "Bound" }, "\(c.controller.output)")
+        #expect(await poll(.seconds(60)) { try await c.phase(ns, "not-ready") == "Bound" }, "\(c.controller.output)")
         try await c.kubectl(["patch", "volumesnapshot", "-n", "production", "doomed", "--type=merge", "-p",
                              "{\"metadata\":{\"finalizers\":null}}"], expectSuccess: false)
     }

@@ -80,7 +80,7 @@ struct PythonDriverEndToEndTests {
             "too-small": "\(prefix) py-nightly: requested volume size 1048576 is less than the size 67108864 for the source snapshot py-nightly",
         ]
         for (claim, message) in expected {
-            let seen = await poll(.seconds(15)) { try await c.warnings(ns, claim).contains(message) }
+            let seen = await poll(.seconds(60)) { try await c.warnings(ns, claim).contains(message) }
             let got = (try? await c.warnings(ns, claim)) ?? []
             #expect(seen, "\(claim): \(got)")
         }

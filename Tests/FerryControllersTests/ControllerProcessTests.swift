@@ -80,7 +80,24 @@ struct ControllerProcessTests {
         return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
     }
 
-    static func freePort() -> Int { Int.random(in: 20_000...40_000) }
+    /// A port nothing listens on: the kernel picks it (bind to port 0), the socket is closed and the port handed to
+    /// the replica. A random port in 20000-40000 overlapped the ephemeral range (32768-60999) and was taken by
+    /// another suite's connection under load ("cannot listen on 127.0.0.1:38694: Address already in use").
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return Int.random(in: 20_000...30_000) }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { return Int.random(in: 20_000...30_000) }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
 
     @Test func theControllerProcessProvisionsServesHealthAndStopsOnSIGTERM() async throws {
         let h = try await ControllerIntegrationTests.Harness()
@@ -133,28 +150,35 @@ struct ControllerProcessTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         _ = try await h.client.create(Namespace(name: "ferry-system"))
         let config = try Self.kubeconfig(h.server, dir: dir)
+        // Lease 4 s, renew deadline 3 s: with a 2 s lease a holder starved of CPU for 2 s on a loaded machine (load
+        // 12-18) legitimately lost its lease to the standby, which is leader election working, not the behaviour
+        // under test.
         func start(_ name: String) throws -> Replica {
             try Replica(args: ["--csi-address", "unix://" + h.served.socketPath, "--kubeconfig", config, "--leader-election",
-                               "--identity", name, "--leader-election-lease-duration", "2s", "--leader-election-renew-deadline", "1500ms",
+                               "--identity", name, "--leader-election-lease-duration", "4s", "--leader-election-renew-deadline", "3s",
                                "--leader-election-retry-period", "200ms"],
                         log: dir.appendingPathComponent(name))
         }
-        let a = try start("replica-a")
-        defer { a.killHard() }
-        try await Task.sleep(for: .milliseconds(500))
-        let b = try start("replica-b")
-        defer { b.killHard() }
         func holder() async -> String? {
             (try? await h.client.get(Lease.self, name: "ferry-ferry-test-csi", namespace: "ferry-system"))?.spec.holderIdentity
         }
-        #expect(await eventually(.seconds(15)) { await holder() == "replica-a" })
-        try await Task.sleep(for: .seconds(1))
+        let a = try start("replica-a")
+        defer { a.killHard() }
+        // The standby starts once replica-a holds the lease (a fixed 500 ms head start was not enough for a slow
+        // start-up under load: replica-b then took the lease first).
+        #expect(await eventually(.seconds(30)) { await holder() == "replica-a" }, "\(a.output)")
+        let b = try start("replica-b")
+        defer { b.killHard() }
+        // replica-b has found the driver (its start-up checks end moments later and it campaigns, every 200 ms):
+        // two seconds on, it has not taken the held lease.
+        #expect(await eventually(.seconds(30)) { b.output.contains("CSI driver ready") }, "\(b.output)")
+        try await Task.sleep(for: .seconds(2))
         let stillA = await holder()
         #expect(stillA == "replica-a")  // the standby does not take a held lease
         let killed = ContinuousClock.now
         a.killHard()
-        #expect(await eventually(.seconds(15)) { await holder() == "replica-b" }, "\(b.output)")
-        print("hand-over after SIGKILL: \(ContinuousClock.now - killed) (lease duration 2 s)")
+        #expect(await eventually(.seconds(30)) { await holder() == "replica-b" }, "\(b.output)")
+        print("hand-over after SIGKILL: \(ContinuousClock.now - killed) (lease duration 4 s)")
         b.terminate()
         #expect(await b.wait() == 0)
         // A graceful stop releases the lease.

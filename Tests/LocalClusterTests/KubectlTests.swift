@@ -111,26 +111,36 @@ import Testing
         defer { if process.isRunning { process.terminate() } }
         // Reads block, so a watchdog ends kubectl (closing its output) if the expected lines never come.
         let watchdog = Task {
-            try await Task.sleep(for: .seconds(30))
+            try await Task.sleep(for: .seconds(90))
             if process.isRunning { process.terminate() }
         }
         defer { watchdog.cancel() }
         var seen = ""
-        func read(until text: String) {
-            while !seen.contains(text) {
-                let chunk = out.fileHandleForReading.availableData
-                if chunk.isEmpty { return }
-                seen += String(decoding: chunk, as: UTF8.self)
+        // The blocking reads run on a Dispatch thread: blocking one of the two cooperative-pool threads starved the
+        // in-process cluster (and the update below) while other suites ran, until the watchdog ended kubectl.
+        let output = out.fileHandleForReading
+        func read(until text: String) async {
+            seen = await withCheckedContinuation { (c: CheckedContinuation<String, Never>) in
+                DispatchQueue.global().async { [seen] in
+                    var s = seen
+                    while !s.contains(text) {
+                        let chunk = output.availableData
+                        if chunk.isEmpty { break }
+                        s += String(decoding: chunk, as: UTF8.self)
+                    }
+                    c.resume(returning: s)
+                }
             }
         }
         // The update must come after kubectl's watch started (its first line), or the watch would list the
         // object already changed and never see a MODIFIED event (a slow kubectl start-up on a loaded machine).
-        read(until: "ADDED one")
+        await read(until: "ADDED one")
+        #expect(seen.contains("ADDED one"), "watch output: \(seen)")
         let client = try cluster.makeClient()
         var pvc = try await client.get(PersistentVolumeClaim.self, name: "data", namespace: "kc-watch")
         pvc.metadata.labels["tier"] = "watched"
         _ = try await client.update(pvc)
-        read(until: "MODIFIED watched")
+        await read(until: "MODIFIED watched")
         #expect(seen.contains("MODIFIED watched"), "watch output: \(seen)")
     }
 

@@ -9,7 +9,7 @@ import Kopia
 /// S3Storage and compared with FilesystemStorage.
 struct S3RepositoryEndToEndTests {
     @Test func fixturesOpenFromS3AndServeTheSameContentsAsFromDisk() async throws {
-        try await withMotoServer(authenticated: false) { server in
+        try await withMotoServer() { server in
             try await server.createBucket("e2e")
             let logger = Logger(label: "test.e2e")
             for name in Fixtures.all {

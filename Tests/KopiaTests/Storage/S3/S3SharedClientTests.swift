@@ -8,7 +8,7 @@ import Testing
 /// S3 storages run on an injected, shared HTTP client (issue 17 item 2): many repositories, one libcurl thread.
 struct S3SharedClientTests {
     @Test func storagesShareOneClientAndReleasingOneLeavesItRunning() async throws {
-        try await withMotoServer(authenticated: false) { server in
+        try await withMotoServer() { server in
             try await server.createBucket("shared")
             let client = try HTTPClient(configuration: S3Storage.sharedClientConfiguration, logger: Logger(label: "t"))
             defer { client.shutdown() }

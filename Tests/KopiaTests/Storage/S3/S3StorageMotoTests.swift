@@ -35,7 +35,7 @@ struct S3StorageMotoTests {
     }
 
     @Test func everyFixtureUploadedByBoto3ListsAndReadsByteExact() async throws {
-        try await withMotoServer(authenticated: false) { server in
+        try await withMotoServer() { server in
             try await server.createBucket("fixtures")
             for name in Fixtures.all {
                 let prefix = "volsync/\(name)/"
@@ -67,7 +67,7 @@ struct S3StorageMotoTests {
     }
 
     @Test func writtenBlobsAreKopiaS3LayoutAndReadBackWithBoto3() async throws {
-        try await withMotoServer(authenticated: false) { server in
+        try await withMotoServer() { server in
             try await server.createBucket("written")
             let s3 = try Self.storage(server, bucket: "written", prefix: "repo/")
             var blobs: [String: [UInt8]] = [
@@ -96,7 +96,7 @@ struct S3StorageMotoTests {
     }
 
     @Test func listingFollowsContinuationTokensPast1000Blobs() async throws {
-        try await withMotoServer(authenticated: false) { server in
+        try await withMotoServer() { server in
             try await server.createBucket("many")
             try await server.putMany(bucket: "many", prefix: "r/", count: 2345)
             let s3 = try Self.storage(server, bucket: "many", prefix: "r/")

@@ -13,10 +13,13 @@ public import Kopia
 /// `SignatureDoesNotMatch` / `InvalidAccessKeyId` / `AccessDenied` answers. `admin` may do anything in S3; `reader`
 /// may only get and list.
 ///
-/// Known moto 5.2.1 limitation: in authenticated mode moto re-encodes the query before checking the signature and
-/// leaves `/` unescaped, so a ListObjectsV2 whose `prefix` holds `/` fails with `SignatureDoesNotMatch` even from
-/// boto3 (AWS requires `%2F` there, as we send). Suites that list under `repo/`-style prefixes therefore run with
-/// `authenticated: false`; signatures of every request kind are proved by the authenticated suites.
+/// moto 5.2.1 bug, corrected here: in authenticated mode moto rebuilds the canonical request from werkzeug's
+/// `request.url`, which has already decoded some escapes (`%2F` → `/` in the query; `%2B` → `+` and UTF-8 escapes
+/// → characters in the path), and botocore does not re-encode them — so a ListObjectsV2 whose `prefix` holds `/`,
+/// or a PUT of a key holding `+` or `ü`, fails with `SignatureDoesNotMatch` even from boto3, though AWS requires
+/// exactly the escapes boto3 and we send. The server is therefore started through `launcher`, which canonicalizes
+/// the path and query as AWS does (decoded, then re-encoded with only `A-Z a-z 0-9 - _ . ~` kept, plus `/` in the
+/// path) before moto checks the signature. A request signed with a bare `/` in the canonical query still fails.
 ///
 /// Buckets, uploads and read-backs for checks go through boto3 (`MotoPeer`), an independent S3 client.
 public final class MotoServer: Sendable {
@@ -36,6 +39,30 @@ public final class MotoServer: Sendable {
     /// IAM requests made before authentication starts (two users × create user, create key, put policy).
     static let setupRequests = 6
 
+    /// `moto_server` with the canonical-query correction described above (moto 5.2.1, werkzeug 3.1).
+    static let launcher = #"""
+    import sys, urllib.parse
+    from moto.iam import access_control as _ac
+    _original = _ac.IAMRequestBase._create_aws_request
+    def _encode(text, safe="-_.~"):
+        return urllib.parse.quote(urllib.parse.unquote(text), safe=safe)
+    def _create_aws_request(self):
+        path, sep, query = self._path.partition("?")
+        path = _encode(path, safe="/-_.~")
+        self._path = path
+        if sep:
+            pairs = []
+            for part in query.split("&"):
+                if part:
+                    name, _, value = part.partition("=")
+                    pairs.append(_encode(name) + "=" + _encode(value))
+            self._path = path + "?" + "&".join(pairs)
+        return _original(self)
+    _ac.IAMRequestBase._create_aws_request = _create_aws_request
+    from moto.server import main
+    main(sys.argv[1:])
+    """#
+
     /// Starts moto. `tls` serves HTTPS with the given certificate and key (PEM paths).
     public static func start(tls: (certificate: String, key: String)? = nil, authenticated: Bool = true) async throws
         -> MotoServer
@@ -45,7 +72,7 @@ public final class MotoServer: Sendable {
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        var args = ["moto_server", "-H", "127.0.0.1", "-p", "\(port)"]
+        var args = ["python3", "-c", launcher, "-H", "127.0.0.1", "-p", "\(port)"]
         if let tls { args += ["-c", tls.certificate, "-k", tls.key] }
         process.arguments = args
         var env = ProcessInfo.processInfo.environment
