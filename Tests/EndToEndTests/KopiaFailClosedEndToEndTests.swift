@@ -98,6 +98,8 @@ struct KopiaFailClosedEndToEndTests {
         #expect(try await c.pvc("kill", "big-data").status.phase == "Pending")
         let bound = try await c.waitBound("kill", "big-data", timeout: .seconds(120))
         #expect(try Self.listing(try await c.volumeDirectory(bound)) == (try Self.listing(tree)))
+        // `Populated` is posted right after the claimRef move, so it may trail the bind by a moment.
+        _ = await poll(.seconds(10)) { try await c.events("kill", "big-data").contains { $0.reason == "Populated" } }
         let populated = try await c.events("kill", "big-data").filter { $0.reason == "Populated" }.compactMap(\.message)
         #expect(populated.contains { $0.contains("already present") }, "the second pod did not resume: \(populated)")
         #expect(await poll(.seconds(20)) { try await c.temporaryObjects(forUID: uid).isEmpty })

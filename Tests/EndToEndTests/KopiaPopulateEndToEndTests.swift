@@ -252,8 +252,14 @@ struct KopiaPopulateEndToEndTests {
         #expect(await eventually(.seconds(10)) {
             (try? await c.client.get(PersistentVolume.self, name: pv.name).spec.persistentVolumeReclaimPolicy) == "Delete"
         })
+        // PopulatorFinished is posted after the clean-up it reports, so it may trail what was just checked.
+        let wanted = ["SnapshotChosen", "PopulatorCreated", "Populated", "PopulatorFinished"]
+        _ = await eventually(.seconds(10)) {
+            let seen = ((try? await c.events("webapp-data", "production")) ?? []).compactMap(\.reason)
+            return wanted.allSatisfy(seen.contains)
+        }
         let reasons = try await c.events("webapp-data", "production").compactMap(\.reason)
-        for r in ["SnapshotChosen", "PopulatorCreated", "Populated", "PopulatorFinished"] { #expect(reasons.contains(r), "\(reasons)") }
+        for r in wanted { #expect(reasons.contains(r), "\(reasons)") }
         let ks = try await c.client.get(KopiaSnapshot.self, name: "webapp", namespace: "production")
         #expect(ks.status.conditions.first?.reason == "Ready")
         #expect(ks.status.snapshotsFound == 3)
