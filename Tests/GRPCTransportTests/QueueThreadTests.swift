@@ -109,8 +109,10 @@ struct QueueThreadTests {
             let before = try threads.map(Self.cpuTicks)
             try await Task.sleep(for: .seconds(1))
             let after = try threads.map(Self.cpuTicks)
-            // A thread that kept polling would use close to 100 ticks in that second; a sleeping one none.
-            for (start, end) in zip(before, after) { #expect(end - start <= 3) }
+            // A thread that kept polling would use close to 100 ticks in that second (still several tens on a
+            // shared, loaded 2-core machine); a sleeping one wakes only for gRPC core's own timers, which cost a
+            // few ticks under AddressSanitizer with other suites running (4 and 6 were seen in a fresh-clone run).
+            for (start, end) in zip(before, after) { #expect(end - start <= 15) }
         }
     }
 }
