@@ -1,3 +1,4 @@
+import E2ETestSupport
 import Foundation
 import FerryControllers
 import Kube
@@ -214,22 +215,11 @@ final class KopiaCluster: Sendable {
     }
 }
 
-/// Starts one ``KopiaCluster`` for a whole suite and stops it after.
-struct KopiaClusterTrait: SuiteTrait, TestScoping {
-    var isRecursive: Bool { false }
-
-    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
-        let cluster = try await KopiaCluster()
-        do {
-            try await KopiaCluster.$current.withValue(cluster) { try await function() }
-        } catch {
-            await cluster.stop()
-            throw error
+extension Trait where Self == ClusterSuiteTrait<KopiaCluster> {
+    /// One ``KopiaCluster`` for the suite.
+    static var kopiaCluster: Self {
+        .init(start: { try await KopiaCluster() }, stop: { await $0.stop() }) { c, run in
+            try await KopiaCluster.$current.withValue(c) { try await run() }
         }
-        await cluster.stop()
     }
-}
-
-extension Trait where Self == KopiaClusterTrait {
-    static var kopiaCluster: Self { KopiaClusterTrait() }
 }
