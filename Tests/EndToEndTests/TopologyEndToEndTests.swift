@@ -67,28 +67,37 @@ struct TopologyEndToEndTests {
     @Test func aClaimTheDriverCannotPlaceIsGivenBackToTheSchedulerAndProvisionedOnItsNextChoice() async throws {
         let c = try cluster
         try await c.apply(Self.wffcClass)
-        try await c.linkedClaim("e2e-resched", storageClass: "local-wffc")
         try await c.grant("e2e-resched-may-restore", from: "e2e-resched")
+        try await c.linkedClaim("e2e-resched", storageClass: "local-wffc")
         try await Task.sleep(for: .milliseconds(300))
         #expect(try await c.phase("e2e-resched", "restored") == "Pending")
+        // node-1 is full until the claim has been given back to the scheduler at least once. (Not a single fault:
+        // the first attempt may race the PV binder's annotation of the claim, and then the Update that removes
+        // `selected-node` answers Conflict and the attempt is retried — as upstream does.)
         let before = c.faults.calls("CreateVolume")
-        c.faults.inject(.init(method: "CreateVolume", effect: .error(.resourceExhausted, "node-1 is out of capacity"), count: 1))
+        c.faults.inject(.init(method: "CreateVolume", effect: .error(.resourceExhausted, "node-1 is out of capacity"), count: nil))
+        defer { c.faults.clear() }
         let watch = try AnnotationWatch(c, namespace: "e2e-resched", claim: "restored")
         defer { watch.stop() }
         try await Task.sleep(for: .milliseconds(500))  // the watch's first line (the current state) is in
         try await c.apply(Self.reader("e2e-resched", claim: "restored"))
+        // The scheduler's choice is taken back, and made again (one node: node-1 again).
+        #expect(await poll(.seconds(30)) {
+            let states = watch.lines()
+            guard let set = states.firstIndex(of: "node-1"), let removed = states[set...].firstIndex(of: "") else { return false }
+            return states[removed...].contains("node-1")
+        }, "\(watch.lines()) \(c.controller.output.suffix(3000))")
+        let failed = c.faults.calls("CreateVolume") - before
+        c.faults.clear()
 
         #expect(await poll(.seconds(30)) { try await c.phase("e2e-resched", "restored") == "Bound" }, "\(c.controller.output.suffix(3000))")
         try await c.kubectl(["wait", "-n", "e2e-resched", "--for=jsonpath={.status.phase}=Succeeded", "pod/reader", "--timeout=60s"])
-        // Upstream's event: the gRPC error as text, nothing else.
-        #expect(try await c.warnings("e2e-resched", "restored") == ["rpc error: code = ResourceExhausted desc = node-1 is out of capacity"])
-        #expect(c.faults.calls("CreateVolume") - before == 2)
-        // The annotation went away and came back (the scheduler's second choice; one node here).
-        let states = watch.lines()
-        print("e2e: selected-node as watched: \(states)")
-        let firstSet = try #require(states.firstIndex { $0 == "node-1" })
-        let removed = try #require(states[firstSet...].firstIndex { $0.isEmpty })
-        #expect(states[removed...].contains("node-1"))
+        print("e2e: selected-node as watched: \(watch.lines()); CreateVolume calls: \(failed) failed, \(c.faults.calls("CreateVolume") - before) in all")
+        // Upstream's event: the gRPC error as text, nothing else (repeats of it are counted on one event).
+        let warnings = try await c.warnings("e2e-resched", "restored")
+        #expect(Set(warnings) == ["rpc error: code = ResourceExhausted desc = node-1 is out of capacity"], "\(warnings)")
+        #expect(c.faults.calls("CreateVolume") - before >= 2)
+        #expect(c.controller.output.contains("volume rescheduled"))
         // One backend volume, the snapshot's data, reachable by the pod.
         let pvc = try await c.client.get(PersistentVolumeClaim.self, name: "restored", namespace: "e2e-resched")
         #expect(c.backendVolumes().filter { $0.name == "pvc-\(pvc.metadata.uid ?? "?")" }.count == 1)
