@@ -39,15 +39,16 @@ public final class InformerCache: ClusterCache, Sendable {
     ///   - populatorNamespace: the Kopia populator's work namespace, whose populator pods are watched; nil for none.
     ///   - populatorPodsInEveryNamespace: watch populator pods in every namespace instead (also those in
     ///     KopiaSnapshot namespaces, for `repositoryPVC`), when the identity may list and watch pods cluster-wide.
+    ///   - storage: how claims, links and snapshots are held (compact unless measuring the difference).
     public init(client: KubeClient, served: Served, populatorNamespace: String? = nil,
-                populatorPodsInEveryNamespace: Bool = false, logger: Logger) {
-        claims = Informer(client: client, namespace: nil, storage: .compact, transform: Informer.droppingManagedFields,
+                populatorPodsInEveryNamespace: Bool = false, storage: InformerStorage = .compact, logger: Logger) {
+        claims = Informer(client: client, namespace: nil, storage: storage, transform: Informer.droppingManagedFields,
                           logger: logger)
         claims.addIndexer(CacheIndex.bySource, CacheIndex.claimSourceKeys)
         claims.addIndexer(CacheIndex.bySourceNamespace, CacheIndex.claimSourceNamespaces)
         claims.addIndexer(CacheIndex.byLink, CacheIndex.claimLinkKeys)
         if served.links {
-            let l = Informer<DataSourceLink>(client: client, namespace: nil, storage: .compact,
+            let l = Informer<DataSourceLink>(client: client, namespace: nil, storage: storage,
                                              transform: Informer.droppingManagedFields,
                                              logger: logger)
             l.addIndexer(CacheIndex.bySource, CacheIndex.linkSourceKeys)
@@ -73,7 +74,7 @@ public final class InformerCache: ClusterCache, Sendable {
         }
         storageClasses = Informer(client: client, namespace: nil, transform: Informer.droppingManagedFields, logger: logger)
         if served.snapshots {
-            let s = Informer<VolumeSnapshot>(client: client, namespace: nil, storage: .compact,
+            let s = Informer<VolumeSnapshot>(client: client, namespace: nil, storage: storage,
                                              transform: Informer.droppingManagedFields,
                                              logger: logger)
             s.addIndexer("ferry.protected") { $0.metadata.finalizers.contains(SourceProtection.finalizer) ? ["yes"] : [] }

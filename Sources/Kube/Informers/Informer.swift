@@ -8,6 +8,15 @@ public enum InformerEvent<T: KubeResource>: Sendable {
     case deleted(T)
 }
 
+/// How an ``Informer`` holds cached objects.
+public enum InformerStorage: Sendable {
+    /// As decoded ``JSONView`` trees: reads cost nothing, each object costs its whole tree (≈ 2.8 KiB a claim).
+    case decoded
+    /// Packed as ``CompactJSON`` (≈ 0.3 KiB a claim), decoded on every read. Index lookups that only need keys
+    /// (``Informer/keys(byIndex:_:)``) decode nothing.
+    case compact
+}
+
 /// A list-then-watch cache of one kind, with indexers and event handlers (client-go's shared informer, simplified).
 ///
 /// Contract: ``run()`` lists, then watches from the list's resourceVersion; a broken watch resumes from the last
@@ -21,14 +30,7 @@ public final class Informer<T: KubeResource>: Sendable, FerryService {
     /// Applied to every object before it enters the cache and reaches handlers (client-go's `SetTransform`).
     public typealias Transform = @Sendable (T) -> T
 
-    /// How cached objects are held.
-    public enum Storage: Sendable {
-        /// As decoded ``JSONView`` trees: reads cost nothing, each object costs its whole tree (≈ 2.8 KiB a claim).
-        case decoded
-        /// Packed as ``CompactJSON`` (≈ 0.3 KiB a claim), decoded on every read. Index lookups that only need keys
-        /// (``keys(byIndex:_:)``) decode nothing.
-        case compact
-    }
+    public typealias Storage = InformerStorage
 
     /// Drops `metadata.managedFields` (server-side apply bookkeeping, often larger than the rest of the object).
     /// Safe for caches whose objects are written back with update: an update without managedFields keeps the
