@@ -86,7 +86,13 @@ public struct KopiaPopulator: KopiaClaimReconciling {
         var credentials: RepositoryCredentials?
         var snapshot: ResolvedSnapshotFacts?
         if let ks = kopiaSnapshot, !c.deleting, c.phase != "Bound" {
-            let r = await resolve(ks, pinned: c.pinnedSnapshotID, context: context)
+            // Before a snapshot is pinned, the index must have been read after the claim was created (a backup
+            // finished before it is what its user expects); the owner-side reconciler's refreshes usually are. A
+            // pinned claim only checks its snapshot is still there: the periodic refresh is enough.
+            let fresh: ContinuousClock.Instant? = c.pinnedSnapshotID == nil
+                ? KopiaIndexFreshness.requiredRead(created: claim.metadata.creationTimestamp, wallNow: context.now(), monotonicNow: .now)
+                : nil
+            let r = await resolve(ks, pinned: c.pinnedSnapshotID, freshAsOf: fresh, context: context)
             o.resolution = r.resolution
             credentials = r.credentials
             if case .snapshot(let s) = r.resolution { snapshot = s }

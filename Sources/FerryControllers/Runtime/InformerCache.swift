@@ -28,10 +28,13 @@ public final class InformerCache: ClusterCache, Sendable {
         public var links: Bool
         public var grantVersion: String?  // "v1", "v1beta1" or nil
         public var snapshots: Bool
-        public init(links: Bool = true, grantVersion: String? = "v1beta1", snapshots: Bool = true) {
+        /// `ferry.io/v1alpha1` KopiaSnapshots (the owner-side status reconciler runs only then).
+        public var kopiaSnapshots: Bool
+        public init(links: Bool = true, grantVersion: String? = "v1beta1", snapshots: Bool = true, kopiaSnapshots: Bool = true) {
             self.links = links
             self.grantVersion = grantVersion
             self.snapshots = snapshots
+            self.kopiaSnapshots = kopiaSnapshots
         }
     }
 

@@ -217,13 +217,18 @@ struct ControllerCommand: AsyncParsableCommand {
             kube: kube, cache: cache, csi: channel.map { ControllerClient(channel: $0) },
             feedback: Feedback(sink: EventRecorder(client: client, component: "ferry", host: identity, logger: logger)),
             metrics: metrics, configuration: configuration, logger: logger)
-        let kopia: (any KopiaClaimReconciling)?
+        let kopia: KopiaPopulator?
         do { kopia = try populator.makePopulator(namespace: namespace, logger: logger) } catch {
             Self.say("the Kopia populator cannot start (claims with Kopia sources will wait): \(error)")
             kopia = nil
         }
         let controller = Controller(context: context, kopia: kopia)
         controller.register(cache)
+        // The owner's side of every KopiaSnapshot: status kept current and its repository kept open, claims or not.
+        let kopiaSnapshots = served.kopiaSnapshots ? kopia.map {
+            KopiaSnapshotController(client: client, reconciler: KopiaSnapshotStatusReconciler(
+                populator: $0, recheckInterval: $0.repositories.indexRefreshInterval), context: context, logger: logger)
+        } : nil
 
         let leading = LeadingFlag()
         let work: @Sendable () async throws -> Void = {
@@ -240,6 +245,7 @@ struct ControllerCommand: AsyncParsableCommand {
                     logger.info("caches synced, reconciling")
                     await controller.run()
                 }
+                if let kopiaSnapshots { group.addTask { await kopiaSnapshots.run() } }
                 await group.next()
                 group.cancelAll()
             }
