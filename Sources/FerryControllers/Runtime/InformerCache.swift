@@ -22,6 +22,10 @@ public final class InformerCache: ClusterCache, Sendable {
     /// pods elsewhere (repositoryPVC in an owner namespace) are then polled. Not part of
     /// ``hasSynced``: a wake-up source only (the populator polls anyway), so a refused watch delays nothing.
     public let populatorPods: Informer<Pod>?
+    /// CSINodes and Nodes, watched when the driver reports VOLUME_ACCESSIBILITY_CONSTRAINTS (the topology of
+    /// CreateVolume, ``AccessibilityRequirements``), like external-provisioner's listers.
+    public let csiNodes: Informer<CSINode>?
+    public let nodes: Informer<Node>?
 
     /// Which optional kinds the cluster serves (decided by the startup checks).
     public struct Served: Sendable {
@@ -42,9 +46,13 @@ public final class InformerCache: ClusterCache, Sendable {
     ///   - populatorNamespace: the Kopia populator's work namespace, whose populator pods are watched; nil for none.
     ///   - populatorPodsInEveryNamespace: watch populator pods in every namespace instead (also those in
     ///     KopiaSnapshot namespaces, for `repositoryPVC`), when the identity may list and watch pods cluster-wide.
+    ///   - topology: watch CSINodes and Nodes (the driver reports VOLUME_ACCESSIBILITY_CONSTRAINTS).
     ///   - storage: how claims, links and snapshots are held (compact unless measuring the difference).
     public init(client: KubeClient, served: Served, populatorNamespace: String? = nil,
-                populatorPodsInEveryNamespace: Bool = false, storage: InformerStorage = .compact, logger: Logger) {
+                populatorPodsInEveryNamespace: Bool = false, topology: Bool = false, storage: InformerStorage = .compact,
+                logger: Logger) {
+        csiNodes = topology ? Informer(client: client, namespace: nil, transform: Informer.droppingManagedFields, logger: logger) : nil
+        nodes = topology ? Informer(client: client, namespace: nil, transform: Informer.droppingManagedFields, logger: logger) : nil
         claims = Informer(client: client, namespace: nil, storage: storage, transform: Informer.droppingManagedFields,
                           logger: logger)
         claims.addIndexer(CacheIndex.bySource, CacheIndex.claimSourceKeys)
@@ -105,12 +113,15 @@ public final class InformerCache: ClusterCache, Sendable {
             if let grantsBeta { group.addTask { await grantsBeta.run() } }
             if let snapshots { group.addTask { await snapshots.run() } }
             if let populatorPods { group.addTask { await populatorPods.run() } }
+            if let csiNodes { group.addTask { await csiNodes.run() } }
+            if let nodes { group.addTask { await nodes.run() } }
         }
     }
 
     public var hasSynced: Bool {
         claims.hasSynced && storageClasses.hasSynced && (links?.hasSynced ?? true) && (grantsV1?.hasSynced ?? true)
-            && (grantsBeta?.hasSynced ?? true) && (snapshots?.hasSynced ?? true)
+            && (grantsBeta?.hasSynced ?? true) && (snapshots?.hasSynced ?? true) && (csiNodes?.hasSynced ?? true)
+            && (nodes?.hasSynced ?? true)
     }
 
     public func waitForSync() async {
@@ -148,6 +159,11 @@ public final class InformerCache: ClusterCache, Sendable {
 
     public func claims(usingLink key: ObjectKey) -> [ObjectKey] {
         claims.keys(byIndex: CacheIndex.byLink, key.description)
+    }
+
+    public func nodeTopology(driver: String) -> NodeTopologyView? {
+        guard let csiNodes, let nodes else { return nil }
+        return NodeTopologyView(driver: driver, csiNodes: csiNodes.list(), nodes: nodes.list())
     }
 
     public func protectedSources() -> [SourceReference] {
