@@ -190,7 +190,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "LocalClusterTests",
-            dependencies: ["LocalCluster", "Kube", "CSI", "GRPCTransport", "KubeTestSupport", "HTTPTestSupport", "CurlHTTP", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LocalCluster", "Kube", "CSI", "GRPCTransport", "KubeTestSupport", "HTTPTestSupport", "E2ETestSupport", "CurlHTTP", .product(name: "Logging", package: "swift-log")],
             exclude: ["Scripts"],
             swiftSettings: swiftSettings),
         // End to end on the local control plane (API server, simulated components, Ferry's controllers in-process).

@@ -5,7 +5,7 @@ import Logging
 import Synchronization
 
 /// When each step of a Kopia claim's population happened, as seen by watches of the test's own (informers on the
-/// grant, the claim, the prime PVC and the populator pod; clock: the test process's ContinuousClock). Used to split
+/// grant, the claim, the prime PVC, the populator pod and its credentials Secret; clock: the test process's ContinuousClock). Used to split
 /// grant → Bound into the controller's side (grant seen → pod created) and the pod's (pod created → Succeeded).
 final class KopiaGrantTimeline: Sendable {
     struct Marks: Sendable {
@@ -15,12 +15,14 @@ final class KopiaGrantTimeline: Sendable {
         var podRunning: ContinuousClock.Instant?
         var podFinished: ContinuousClock.Instant?
         var claimBound: ContinuousClock.Instant?
+        /// The keys of Ferry's short-lived credentials Secret(s) for the pod (names only, never values).
+        var credentialKeys: Set<String> = []
     }
 
     final class Box: Sendable { let value = Mutex(Marks()) }
     private let marks = Box()
     private let run: Task<Void, Never>
-    private let informers: (Informer<ReferenceGrant>, Informer<PersistentVolumeClaim>, Informer<Pod>)
+    private let informers: (Informer<ReferenceGrant>, Informer<PersistentVolumeClaim>, Informer<Pod>, Informer<Secret>)
 
     /// Watches grants in `owner`, the claim `claimNamespace/claimName`, and Ferry's prime PVCs and pods everywhere.
     init(client: KubeClient, owner: String, claimNamespace: String, claimName: String) async {
@@ -29,8 +31,12 @@ final class KopiaGrantTimeline: Sendable {
         let grants = Informer<ReferenceGrant>(client: client, namespace: owner, logger: logger)
         let claims = Informer<PersistentVolumeClaim>(client: client, namespace: nil, logger: logger)
         let pods = Informer<Pod>(client: client, namespace: nil, labelSelector: PopulatingNames.ownerUIDLabel, logger: logger)
-        informers = (grants, claims, pods)
+        let secrets = Informer<Secret>(client: client, namespace: nil, labelSelector: PopulatingNames.ownerUIDLabel, logger: logger)
+        informers = (grants, claims, pods, secrets)
         let marks = self.marks
+        secrets.addHandler { event in
+            if case .added(let s) = event { marks.value.withLock { $0.credentialKeys.formUnion(s.decodedData.keys) } }
+        }
         grants.addHandler { event in
             if case .added = event { marks.value.withLock { m in if m.grantSeen == nil { m.grantSeen = .now } } }
         }
@@ -58,9 +64,10 @@ final class KopiaGrantTimeline: Sendable {
                 group.addTask { await grants.run() }
                 group.addTask { await claims.run() }
                 group.addTask { await pods.run() }
+                group.addTask { await secrets.run() }
             }
         }
-        while !(grants.hasSynced && claims.hasSynced && pods.hasSynced), !Task.isCancelled {
+        while !(grants.hasSynced && claims.hasSynced && pods.hasSynced && secrets.hasSynced), !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(10))
         }
     }

@@ -150,6 +150,13 @@ struct KopiaSnapshotStatusEndToEndTests {
         #expect(bound.metadata.annotations[PopulatingNames.pinnedSnapshotAnnotation] == "8acd6104b18c10046f4878a3f3284e18")
         try KopiaPopulateEndToEndTests.expectExact(try await c.volumeDirectory(bound), fixture: "fs-identities",
                                                    snapshot: "8acd6104b18c10046f4878a3f3284e18")
+        // The pod got the key the password derives for this repository, not the password (it skips scrypt, and
+        // the password never leaves the owner's Secret); afterwards only the owner holds either.
+        #expect(m.credentialKeys.contains(RepositoryKey.environmentKey) && !m.credentialKeys.contains("KOPIA_PASSWORD"),
+                "\(m.credentialKeys.sorted())")
+        #expect(await poll(.seconds(20)) { try await c.temporaryObjects(forUID: bound.metadata.uid ?? "").isEmpty })
+        let holders = try await c.namespacesHoldingSecretKeys(["KOPIA_PASSWORD", RepositoryKey.environmentKey])
+        #expect(holders.contains("fast-owner") && !holders.contains("fast-tenant") && !holders.contains("ferry-system"), "\(holders)")
         // The claim found the repository open: the grant caused no open (no key derivation, no index load).
         #expect(Self.opens(in: c.controller.output, namespace: "fast-owner") == opensBefore)
         let seen = try #require(m.grantSeen)

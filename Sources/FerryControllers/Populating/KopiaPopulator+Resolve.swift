@@ -10,6 +10,8 @@ extension KopiaPopulator {
         /// The status write failed (a conflict with a newer copy of the KopiaSnapshot, or an API error): the
         /// owner-side reconciler looks again soon.
         var statusWriteFailed = false
+        /// The key the password derived for the opened repository (handed to the pod instead of the password).
+        var repositoryKey: RepositoryKey?
     }
 
     /// Reads the repository Secret (and CA), opens the repository through the cache, and resolves: the pinned ID
@@ -89,11 +91,12 @@ extension KopiaPopulator {
                                 credentials: credentials)
             }
             return Resolved(resolution: .snapshot(Self.facts(s, reason: "pinned on the PVC (\(PopulatingNames.pinnedSnapshotAnnotation))")),
-                            credentials: credentials)
+                            credentials: credentials, repositoryKey: repo.format.repositoryKey)
         }
         switch resolution.outcome {
         case .resolved(let s, let reason):
-            return Resolved(resolution: .snapshot(Self.facts(s, reason: reason)), credentials: credentials, statusWriteFailed: !written)
+            return Resolved(resolution: .snapshot(Self.facts(s, reason: reason)), credentials: credentials, statusWriteFailed: !written,
+                            repositoryKey: repo.format.repositoryKey)
         case .failed(let e): return Resolved(resolution: .failed(e), credentials: credentials, statusWriteFailed: !written)
         }
     }

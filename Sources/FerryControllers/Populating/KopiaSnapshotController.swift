@@ -93,9 +93,9 @@ public final class KopiaSnapshotController: Sendable {
         while !Task.isCancelled {
             let s = await repositories.statistics
             context.metrics.set("ferry_kopia_repositories_open", to: Double(s.open))
-            context.metrics.set("ferry_kopia_repository_opens", to: Double(s.opens))
-            context.metrics.set("ferry_kopia_repository_refreshes", to: Double(s.refreshes))
-            context.metrics.set("ferry_kopia_repository_evictions", to: Double(s.evictions))
+            context.metrics.set("ferry_kopia_repository_opens_total", to: Double(s.opens))
+            context.metrics.set("ferry_kopia_repository_refreshes_total", to: Double(s.refreshes))
+            context.metrics.set("ferry_kopia_repository_evictions_total", to: Double(s.evictions))
             try? await Task.sleep(for: .seconds(5))
         }
     }

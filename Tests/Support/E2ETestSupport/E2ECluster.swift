@@ -80,6 +80,17 @@ open class E2ECluster: @unchecked Sendable {  // @unchecked: immutable but for `
         try? FileManager.default.removeItem(at: directory)
     }
 
+    /// Runs `body`, then ``stop()`` — also when `body` throws.
+    public func stopAfter<T>(_ body: () async throws -> T) async throws -> T {
+        let result: T
+        do { result = try await body() } catch {
+            await stop()
+            throw error
+        }
+        await stop()
+        return result
+    }
+
     /// A process (a peer the suite started) that ``stop()`` ends.
     public func track(_ process: Process) { tracked.withLock { $0.append(process) } }
 

