@@ -24,8 +24,28 @@ struct IndexTableBuilder {
         self.keySize = keySize
     }
 
+    /// Makes room for `entries` more records. Grows by at least half the capacity, so that many small blobs do
+    /// not copy the table once each; `IndexLoader` reserves the whole estimate up front, so this rarely grows.
     mutating func reserve(entries: Int) {
-        records.reserveCapacity(records.count + entries * stride)
+        let needed = records.count + entries * stride
+        guard needed > records.capacity else { return }
+        records.reserveCapacity(max(needed, records.capacity + records.capacity / 2))
+    }
+
+    /// Replaces the blob-local pack and format numbers of `range` (as appended by a streaming decoder) with
+    /// table numbers. Every local number was checked against the blob's table sizes when appended.
+    mutating func remap(records range: Range<Int>, packs: [UInt32], formats: [UInt16]) {
+        let stride = self.stride
+        let keySize = self.keySize
+        records.withUnsafeMutableBytes { buf in
+            for r in range {
+                let v = r * stride + keySize
+                let pack = UInt32(littleEndian: buf.loadUnaligned(fromByteOffset: v + 8, as: UInt32.self))
+                let format = UInt16(littleEndian: buf.loadUnaligned(fromByteOffset: v + 24, as: UInt16.self))
+                buf.storeBytes(of: packs[Int(pack)].littleEndian, toByteOffset: v + 8, as: UInt32.self)
+                buf.storeBytes(of: formats[Int(format)].littleEndian, toByteOffset: v + 24, as: UInt16.self)
+            }
+        }
     }
 
     /// The number of `name` in the pack table, adding it if new.
