@@ -193,6 +193,22 @@ struct IndexStreamingTests {
         #expect(outage?.code == .storageFailure && outage?.retry == .transient && outage?.blobID == large.id)
     }
 
+    /// The loader's builder is captured by its task group's closure; building the table must still sort the
+    /// records where they are, not in a copy (the copy was the 1M restore's peak).
+    @Test
+    func buildingTheTableSortsTheRecordsWhereTheyAre() throws {
+        var builder = IndexTableBuilder(keySize: 17)
+        try IndexLoader.decode(try IndexV2Encoder.encode((0..<500).map { IndexDecoderTests.entry($0 * 7919 % 500) }),
+                               blobID: "xn0_a", into: &builder)
+        let address = { (bytes: [UInt8]) in bytes.withUnsafeBytes { UInt(bitPattern: $0.baseAddress) } }
+        let before = address(builder.records)
+        let captured: () -> Int = { builder.count }  // boxes `builder`, as `withThrowingTaskGroup`'s closure does
+        let table = builder.build(watermark: Int64.min)
+        #expect(address(table.records) == before)
+        #expect(table.count == 500 && captured() == 0)
+        #expect((1..<500).allSatisfy { table.contentID(at: $0 - 1) < table.contentID(at: $0) })
+    }
+
     @Test
     func theTableIsReservedOnceFromTheBlobSizes() {
         let blobs = [BlobMetadata(id: "a", length: 34_000_000), BlobMetadata(id: "b", length: 66_000)]
