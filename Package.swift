@@ -156,6 +156,9 @@ let package = Package(
                 swiftSettings: swiftSettings),
         .target(name: "KubeTestSupport", dependencies: ["Kube", "HTTPTestSupport", "LocalCluster"],
                 path: "Tests/Support/KubeTestSupport", swiftSettings: swiftSettings),
+        // The end-to-end harness: local control plane, Ferry's CRDs, `ferry controller` processes, kubectl, waits.
+        .target(name: "E2ETestSupport", dependencies: ["LocalCluster", "Kube", .product(name: "Logging", package: "swift-log")],
+                path: "Tests/Support/E2ETestSupport", swiftSettings: swiftSettings),
 
         // MARK: Tests
         .testTarget(name: "FerryCoreTests", dependencies: ["FerryCore", "FerryTestSupport"], swiftSettings: swiftSettings),
@@ -187,13 +190,13 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "LocalClusterTests",
-            dependencies: ["LocalCluster", "Kube", "CSI", "GRPCTransport", "KubeTestSupport", "HTTPTestSupport", "CurlHTTP", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LocalCluster", "Kube", "CSI", "GRPCTransport", "KubeTestSupport", "HTTPTestSupport", "E2ETestSupport", "CurlHTTP", .product(name: "Logging", package: "swift-log")],
             exclude: ["Scripts"],
             swiftSettings: swiftSettings),
         // End to end on the local control plane (API server, simulated components, Ferry's controllers in-process).
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["FerryControllers", "LocalCluster", "Kube", "Kopia", "KopiaTestSupport", "KubeTestSupport", "GRPCTransport",
+            dependencies: ["FerryControllers", "LocalCluster", "Kube", "Kopia", "KopiaTestSupport", "KubeTestSupport", "E2ETestSupport", "GRPCTransport",
                            "CurlHTTP", .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")],
             exclude: ["Scripts"],
             swiftSettings: swiftSettings),

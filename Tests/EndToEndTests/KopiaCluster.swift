@@ -1,99 +1,46 @@
+import E2ETestSupport
 import Foundation
 import FerryControllers
 import Kube
-import KopiaTestSupport
 import LocalCluster
-import Logging
 import Testing
 
 /// A local control plane (API server with the CrossNamespaceVolumeDataSource gate on, CSI driver, PV binder,
 /// external-provisioner, scheduler, kubelet — image `ferry` runs the built `ferry`) with the real `ferry controller`
-/// process and its Kopia populator beside it, driven with kubectl. Shared by one suite through
-/// ``KopiaClusterTrait`` (`@Suite(.kopiaCluster)`), reached in tests as `KopiaCluster.current`; tests use their own
+/// process and its Kopia populator beside it, driven with kubectl (``E2ECluster``). Shared by one suite through
+/// `@Suite(.kopiaCluster)`, reached in tests as `KopiaCluster.current`; tests use their own
 /// namespaces. The populator's work namespace is `ferry-system`.
 ///
 /// Repositories the tests write live below `/var/tmp`: the populator pod mounts an emptyDir at `/tmp`, and the
 /// local kubelet's containers see the host's other paths (no image root filesystem), as a hostPath would.
-final class KopiaCluster: Sendable {
+final class KopiaCluster: E2ECluster, @unchecked Sendable {
     @TaskLocal static var current: KopiaCluster?
 
-    let instance: LocalClusterInstance
-    let directory: URL
     /// Scratch space for repositories and trees, removed with the cluster.
     let scratch: URL
-    let client: KubeClient
-    let controller: FerryProcess
 
     init() async throws {
         let tag = UInt32.random(in: 0...UInt32.max)
-        directory = URL(fileURLWithPath: "/tmp/ferry-e2e-kopia-\(tag)")
-        scratch = URL(fileURLWithPath: "/var/tmp/ferry-e2e-kopia-\(tag)")
+        let scratch = URL(fileURLWithPath: "/var/tmp/ferry-e2e-kopia-\(tag)")
+        self.scratch = scratch
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        var logger = Logger(label: "e2e-kopia")
-        logger.logLevel = .error
-        let options = LocalClusterOptions(directory: directory, crossNamespaceVolumeDataSource: true,
-                                          images: ["ferry": ControllerCluster.ferryBinary])
-        instance = try await LocalClusterInstance.start(options: options, logger: logger)
-        client = try instance.makeClient()
-        controller = FerryProcess(log: directory.appendingPathComponent("ferry-controller.log"))
+        let options = LocalClusterOptions(directory: URL(fileURLWithPath: "/tmp/ferry-e2e-kopia-\(tag)"),
+                                          crossNamespaceVolumeDataSource: true, images: ["ferry": E2EPaths.ferryBinary])
         do {
-            try await kubectl(["apply", "-f", ControllerCluster.repositoryRoot.appendingPathComponent("helm/ferry/crds").path])
-            try await kubectl(["apply", "-f", "-"], stdin: ControllerCluster.baseObjects)
-            try controller.start([
-                "--csi-address", "unix://" + directory.appendingPathComponent("csi.sock").path,
-                "--kubeconfig", instance.kubeconfigPath.path, "--namespace", "ferry-system",
-                "--retry-interval-start", "100ms", "--retry-interval-max", "2s", "--timeout", "5s",
-                "--http-endpoint", "127.0.0.1:0", "--populator-image", "ferry:e2e",
-                "--populator-progress-interval", "0.5", "--repository-refresh-interval", "1s",
-                "--feature-gates", "CrossNamespaceVolumeDataSource=true",
+            try await super.init(options: options, logLabel: "e2e-kopia", timeout: "5s", controllerArguments: [
+                "--populator-image", "ferry:e2e", "--populator-progress-interval", "0.5",
+                "--repository-refresh-interval", "1s", "--feature-gates", "CrossNamespaceVolumeDataSource=true",
             ])
         } catch {
-            await stop()
+            try? FileManager.default.removeItem(at: scratch)
             throw error
         }
     }
 
-    func stop() async {
-        await controller.stop()
-        await instance.stop()
-        try? FileManager.default.removeItem(at: directory)
+    override func stop() async {
+        await super.stop()
         try? FileManager.default.removeItem(at: scratch)
     }
-
-    /// Runs kubectl against the cluster; returns stdout+stderr; records an issue on failure unless told not to.
-    @discardableResult
-    func kubectl(_ arguments: [String], stdin: String? = nil, expectSuccess: Bool = true) async throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["kubectl"] + arguments
-        var env = ProcessInfo.processInfo.environment
-        env["KUBECONFIG"] = instance.kubeconfigPath.path
-        env["KUBECACHEDIR"] = directory.appendingPathComponent("kubectl-cache").path
-        env["HOME"] = directory.path
-        process.environment = env
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        let input = Pipe()
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let data = await withCheckedContinuation { (c: CheckedContinuation<Data, Never>) in
-            DispatchQueue.global().async {
-                let d = (try? output.fileHandleForReading.readToEnd()) ?? Data()
-                process.waitUntilExit()
-                c.resume(returning: d)
-            }
-        }
-        let text = String(decoding: data, as: UTF8.self)
-        if expectSuccess, process.terminationStatus != 0 {
-            Issue.record("kubectl \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(text)")
-        }
-        return text
-    }
-
-    func apply(_ yaml: String) async throws { try await kubectl(["apply", "-f", "-"], stdin: yaml) }
 
     // MARK: The user's objects, as YAML
 
@@ -148,10 +95,6 @@ final class KopiaCluster: Sendable {
         try await client.get(PersistentVolumeClaim.self, name: name, namespace: namespace)
     }
 
-    func events(_ namespace: String, _ name: String) async throws -> [CoreEvent] {
-        try await client.list(CoreEvent.self, namespace: namespace).items.filter { $0.involvedObject.name == name }
-    }
-
     func kopiaSnapshotStatus(_ namespace: String, _ name: String) async throws -> KopiaSnapshot {
         try await client.get(KopiaSnapshot.self, name: name, namespace: namespace)
     }
@@ -198,38 +141,15 @@ final class KopiaCluster: Sendable {
     /// Runs the built `ferry` with `environment` (KOPIA_*); returns (status, stdout+stderr).
     @discardableResult
     static func ferry(_ arguments: [String], environment: [String: String]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: ControllerCluster.ferryBinary)
-        p.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        p.environment = env
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        try FerryProcess.run(arguments, environment: environment)
     }
 }
 
-/// Starts one ``KopiaCluster`` for a whole suite and stops it after.
-struct KopiaClusterTrait: SuiteTrait, TestScoping {
-    var isRecursive: Bool { false }
-
-    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
-        let cluster = try await KopiaCluster()
-        do {
-            try await KopiaCluster.$current.withValue(cluster) { try await function() }
-        } catch {
-            await cluster.stop()
-            throw error
+extension Trait where Self == ClusterSuiteTrait<KopiaCluster> {
+    /// One ``KopiaCluster`` for the suite.
+    static var kopiaCluster: Self {
+        .init(start: { try await KopiaCluster() }, stop: { await $0.stop() }) { c, run in
+            try await KopiaCluster.$current.withValue(c) { try await run() }
         }
-        await cluster.stop()
     }
-}
-
-extension Trait where Self == KopiaClusterTrait {
-    static var kopiaCluster: Self { KopiaClusterTrait() }
 }

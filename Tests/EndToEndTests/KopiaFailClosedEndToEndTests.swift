@@ -1,3 +1,4 @@
+import E2ETestSupport
 import FerryControllers
 import Foundation
 import Kube

@@ -1,4 +1,5 @@
 import CurlHTTP
+import E2ETestSupport
 import FerryControllers
 import Foundation
 import Kopia
@@ -45,7 +46,7 @@ struct KopiaPopulateEndToEndTests {
             _ = try await client.create(sc)
 
             let options = LocalClusterOptions(directory: directory, nodes: 1, crossNamespaceVolumeDataSource: crossNamespace,
-                                              images: ["ferry": Self.ferryBinary])
+                                              images: ["ferry": E2EPaths.ferryBinary])
             let components: [any ClusterComponent] = [CSIDriverComponent(), PVBinder(resyncPeriod: .seconds(2)),
                                                       ExternalProvisioner(), Scheduler(), Kubelet(nodeName: "node-1"),
                                                       ProtectionController()]
@@ -93,16 +94,14 @@ struct KopiaPopulateEndToEndTests {
             try? FileManager.default.removeItem(at: directory)
         }
 
-        /// The `ferry` binary the kubelet runs for image `ferry` (built beside the tests).
-        static var ferryBinary: String {
-            if let override = ProcessInfo.processInfo.environment["FERRY_BINARY"], !override.isEmpty { return override }
-            var dir = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-            for _ in 0..<4 {
-                let candidate = dir.appendingPathComponent("ferry")
-                if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate.path }
-                dir = dir.deletingLastPathComponent()
+        /// Runs `body` with a started cluster and stops it afterwards, also when `body` throws.
+        static func with(_ body: (Cluster) async throws -> Void) async throws {
+            let c = try await Cluster()
+            do { try await body(c) } catch {
+                await c.stop()
+                throw error
             }
-            return Fixtures.packageRoot.appendingPathComponent(".build/debug/ferry").path
+            await c.stop()
         }
 
         func repositorySecret(_ namespace: String = "production", repository: String) async throws {
@@ -237,122 +236,109 @@ struct KopiaPopulateEndToEndTests {
     static let identities = "filesystem://" + Fixtures.kopia("fs-identities").path
 
     @Test func aSameNamespaceClaimIsPopulatedByteExactAndEverythingTemporaryGoes() async throws {
-        let c = try await Cluster()
-        defer { Task { await c.stop() } }
-        try await c.repositorySecret(repository: Self.identities)
-        try await c.kopiaSnapshot("webapp", ["sourceIdentity": ["sourceName": "webapp-backup"]])
-        try await c.claim("webapp-data", in: "production", source: "webapp", sourceNamespace: nil)
-        let bound = try await c.waitBound("webapp-data", "production")
-        #expect(bound.metadata.annotations[PopulatingNames.pinnedSnapshotAnnotation] == "8acd6104b18c10046f4878a3f3284e18")
-        let (pv, dir) = try await c.volumeDirectory(bound)
-        try Self.expectExact(dir, fixture: "fs-identities", snapshot: "8acd6104b18c10046f4878a3f3284e18")
-        #expect(pv.metadata.annotations[PopulatingNames.provenanceSource] == "production/webapp")
-        #expect(pv.metadata.annotations[PopulatingNames.provenanceIdentity] == "webapp-backup-production@production:/data")
-        #expect(await eventually(.seconds(20)) { (try? await c.workNamespaceIsClean()) == true })
-        #expect(await eventually(.seconds(10)) {
-            (try? await c.client.get(PersistentVolume.self, name: pv.name).spec.persistentVolumeReclaimPolicy) == "Delete"
-        })
-        // PopulatorFinished is posted after the clean-up it reports, so it may trail what was just checked.
-        let wanted = ["SnapshotChosen", "PopulatorCreated", "Populated", "PopulatorFinished"]
-        _ = await eventually(.seconds(10)) {
-            let seen = ((try? await c.events("webapp-data", "production")) ?? []).compactMap(\.reason)
-            return wanted.allSatisfy(seen.contains)
+        try await Cluster.with { c in
+            try await c.repositorySecret(repository: Self.identities)
+            try await c.kopiaSnapshot("webapp", ["sourceIdentity": ["sourceName": "webapp-backup"]])
+            try await c.claim("webapp-data", in: "production", source: "webapp", sourceNamespace: nil)
+            let bound = try await c.waitBound("webapp-data", "production")
+            #expect(bound.metadata.annotations[PopulatingNames.pinnedSnapshotAnnotation] == "8acd6104b18c10046f4878a3f3284e18")
+            let (pv, dir) = try await c.volumeDirectory(bound)
+            try Self.expectExact(dir, fixture: "fs-identities", snapshot: "8acd6104b18c10046f4878a3f3284e18")
+            #expect(pv.metadata.annotations[PopulatingNames.provenanceSource] == "production/webapp")
+            #expect(pv.metadata.annotations[PopulatingNames.provenanceIdentity] == "webapp-backup-production@production:/data")
+            #expect(await eventually(.seconds(20)) { (try? await c.workNamespaceIsClean()) == true })
+            #expect(await eventually(.seconds(10)) {
+                (try? await c.client.get(PersistentVolume.self, name: pv.name).spec.persistentVolumeReclaimPolicy) == "Delete"
+            })
+            // PopulatorFinished is posted after the clean-up it reports, so it may trail what was just checked.
+            let wanted = ["SnapshotChosen", "PopulatorCreated", "Populated", "PopulatorFinished"]
+            _ = await eventually(.seconds(10)) {
+                let seen = ((try? await c.events("webapp-data", "production")) ?? []).compactMap(\.reason)
+                return wanted.allSatisfy(seen.contains)
+            }
+            let reasons = try await c.events("webapp-data", "production").compactMap(\.reason)
+            for r in wanted { #expect(reasons.contains(r), "\(reasons)") }
+            let ks = try await c.client.get(KopiaSnapshot.self, name: "webapp", namespace: "production")
+            #expect(ks.status.conditions.first?.reason == "Ready")
+            #expect(ks.status.snapshotsFound == 3)
         }
-        let reasons = try await c.events("webapp-data", "production").compactMap(\.reason)
-        for r in wanted { #expect(reasons.contains(r), "\(reasons)") }
-        let ks = try await c.client.get(KopiaSnapshot.self, name: "webapp", namespace: "production")
-        #expect(ks.status.conditions.first?.reason == "Ready")
-        #expect(ks.status.snapshotsFound == 3)
-        await c.stop()
     }
 
     @Test func aCrossNamespaceClaimWaitsForTheGrantThenBindsAndTheSecretNeverReachesItsNamespace() async throws {
-        let c = try await Cluster()
-        defer { Task { await c.stop() } }
-        try await c.repositorySecret(repository: Self.identities)
-        try await c.kopiaSnapshot("webapp", ["sourceIdentity": ["sourceName": "webapp-backup"], "previous": 2])
-        try await c.claim("webapp-data", in: "staging", source: "webapp", sourceNamespace: "production")
-        #expect(await eventually(.seconds(10)) {
-            ((try? await c.events("webapp-data", "staging")) ?? []).contains { $0.type == "Warning" && ($0.message ?? "").contains("isn't allowed") }
-        })
-        #expect(await c.phase("webapp-data", "staging") == "Pending")
-        #expect(try await c.client.list(Pod.self, namespace: "ferry-system").items.isEmpty)
-        let granted = ContinuousClock.now
-        try await c.grant()
-        let bound = try await c.waitBound("webapp-data", "staging")
-        let grantToBound = ContinuousClock.now - granted
-        print("e2e: grant → Bound in \(grantToBound)")
-        #expect(grantToBound < .seconds(30))
-        // previous: 2 skips v4 and v3 (v2 is deleted): v1.
-        #expect(bound.metadata.annotations[PopulatingNames.pinnedSnapshotAnnotation] == "e89466437067fceda9767a7212f8c974")
-        let (pv, dir) = try await c.volumeDirectory(bound)
-        try Self.expectExact(dir, fixture: "fs-identities", snapshot: "e89466437067fceda9767a7212f8c974")
-        #expect(pv.metadata.annotations[PopulatingNames.provenanceGrant] == "production/staging-may-restore")
-        // The whole API store: the repository credentials exist only in the owner's and the work namespace.
-        #expect(await eventually(.seconds(20)) { (try? await c.workNamespaceIsClean()) == true })
-        let secrets = try await c.client.list(Secret.self, namespace: nil).items
-        let holders = Set(secrets.filter { s in
-            (s.stringData["KOPIA_PASSWORD"] ?? s.decodedData["KOPIA_PASSWORD"].map { String(decoding: $0, as: UTF8.self) }) != nil
-        }.compactMap(\.namespace))
-        #expect(holders == ["production"])
-        await c.stop()
+        try await Cluster.with { c in
+            try await c.repositorySecret(repository: Self.identities)
+            try await c.kopiaSnapshot("webapp", ["sourceIdentity": ["sourceName": "webapp-backup"], "previous": 2])
+            try await c.claim("webapp-data", in: "staging", source: "webapp", sourceNamespace: "production")
+            #expect(await eventually(.seconds(10)) {
+                ((try? await c.events("webapp-data", "staging")) ?? []).contains { $0.type == "Warning" && ($0.message ?? "").contains("isn't allowed") }
+            })
+            #expect(await c.phase("webapp-data", "staging") == "Pending")
+            #expect(try await c.client.list(Pod.self, namespace: "ferry-system").items.isEmpty)
+            let granted = ContinuousClock.now
+            try await c.grant()
+            let bound = try await c.waitBound("webapp-data", "staging")
+            let grantToBound = ContinuousClock.now - granted
+            print("e2e: grant → Bound in \(grantToBound)")
+            #expect(grantToBound < .seconds(30))
+            // previous: 2 skips v4 and v3 (v2 is deleted): v1.
+            #expect(bound.metadata.annotations[PopulatingNames.pinnedSnapshotAnnotation] == "e89466437067fceda9767a7212f8c974")
+            let (pv, dir) = try await c.volumeDirectory(bound)
+            try Self.expectExact(dir, fixture: "fs-identities", snapshot: "e89466437067fceda9767a7212f8c974")
+            #expect(pv.metadata.annotations[PopulatingNames.provenanceGrant] == "production/staging-may-restore")
+            // The whole API store: the repository credentials exist only in the owner's and the work namespace.
+            #expect(await eventually(.seconds(20)) { (try? await c.workNamespaceIsClean()) == true })
+            let secrets = try await c.client.list(Secret.self, namespace: nil).items
+            let holders = Set(secrets.filter { s in
+                (s.stringData["KOPIA_PASSWORD"] ?? s.decodedData["KOPIA_PASSWORD"].map { String(decoding: $0, as: UTF8.self) }) != nil
+            }.compactMap(\.namespace))
+            #expect(holders == ["production"])
+        }
     }
 
     @Test func aRepositoryOnAPVCIsReadByThePodInTheOwnersNamespace() async throws {
-        let c = try await Cluster()
-        defer { Task { await c.stop() } }
-        // The repository PVC: provisioned by the local driver, then filled with the fixture (as a CephFS volume would be).
-        var repoClaim = PersistentVolumeClaim(name: "kopia-repository", namespace: "production")
-        repoClaim.spec.accessModes = ["ReadWriteMany"]
-        repoClaim.spec.storageClassName = "local"
-        repoClaim.spec.resources.requests = ["storage": "1Gi"]
-        _ = try await c.client.create(repoClaim)
-        let repoBound = try await c.waitBound("kopia-repository", "production")
-        let (_, repoDir) = try await c.volumeDirectory(repoBound)
-        for item in try FileManager.default.contentsOfDirectory(atPath: Fixtures.kopia("fs-identities").path) {
-            try FileManager.default.copyItem(at: Fixtures.kopia("fs-identities").appendingPathComponent(item),
-                                             to: repoDir.appendingPathComponent(item))
+        try await Cluster.with { c in
+            // The repository PVC: provisioned by the local driver, then filled with the fixture (as a CephFS volume would be).
+            var repoClaim = PersistentVolumeClaim(name: "kopia-repository", namespace: "production")
+            repoClaim.spec.accessModes = ["ReadWriteMany"]
+            repoClaim.spec.storageClassName = "local"
+            repoClaim.spec.resources.requests = ["storage": "1Gi"]
+            _ = try await c.client.create(repoClaim)
+            let repoBound = try await c.waitBound("kopia-repository", "production")
+            let (_, repoDir) = try await c.volumeDirectory(repoBound)
+            for item in try FileManager.default.contentsOfDirectory(atPath: Fixtures.kopia("fs-identities").path) {
+                try FileManager.default.copyItem(at: Fixtures.kopia("fs-identities").appendingPathComponent(item),
+                                                 to: repoDir.appendingPathComponent(item))
+            }
+            var s = Secret(name: "kopia-config", namespace: "production")
+            s.stringData = ["KOPIA_PASSWORD": Fixtures.password]
+            _ = try await c.client.create(s)
+            try await c.kopiaSnapshot("webapp", ["repositoryPVC": "kopia-repository",
+                                                  "sourceIdentity": ["sourceName": "db-backup"],
+                                                  "restoreAsOf": "2026-11-21T00:01:05Z"])
+            try await c.grant()
+            try await c.claim("db-data", in: "staging", source: "webapp", sourceNamespace: "production")
+            let bound = try await c.waitBound("db-data", "staging")
+            #expect(bound.metadata.annotations[PopulatingNames.pinnedSnapshotAnnotation] == "32dbcc423500507044598ca3bea4a3a1")
+            let (_, dir) = try await c.volumeDirectory(bound)
+            try Self.expectExact(dir, fixture: "fs-identities", snapshot: "32dbcc423500507044598ca3bea4a3a1")
+            #expect(await eventually(.seconds(20)) { (try? await c.workNamespaceIsClean("production")) == true })
         }
-        var s = Secret(name: "kopia-config", namespace: "production")
-        s.stringData = ["KOPIA_PASSWORD": Fixtures.password]
-        _ = try await c.client.create(s)
-        try await c.kopiaSnapshot("webapp", ["repositoryPVC": "kopia-repository",
-                                              "sourceIdentity": ["sourceName": "db-backup"],
-                                              "restoreAsOf": "2026-11-21T00:01:05Z"])
-        try await c.grant()
-        try await c.claim("db-data", in: "staging", source: "webapp", sourceNamespace: "production")
-        let bound = try await c.waitBound("db-data", "staging")
-        #expect(bound.metadata.annotations[PopulatingNames.pinnedSnapshotAnnotation] == "32dbcc423500507044598ca3bea4a3a1")
-        let (_, dir) = try await c.volumeDirectory(bound)
-        try Self.expectExact(dir, fixture: "fs-identities", snapshot: "32dbcc423500507044598ca3bea4a3a1")
-        #expect(await eventually(.seconds(20)) { (try? await c.workNamespaceIsClean("production")) == true })
-        await c.stop()
     }
 
     @Test func aWrongPasswordKeepsTheClaimPendingWithAWarningAndNoPod() async throws {
-        let c = try await Cluster()
-        defer { Task { await c.stop() } }
-        var s = Secret(name: "kopia-config", namespace: "production")
-        s.stringData = ["KOPIA_REPOSITORY": Self.identities, "KOPIA_PASSWORD": "wrong"]
-        _ = try await c.client.create(s)
-        try await c.kopiaSnapshot("webapp", ["sourceIdentity": ["sourceName": "webapp-backup"]])
-        try await c.claim("webapp-data", in: "production", source: "webapp", sourceNamespace: nil)
-        #expect(await eventually(.seconds(20)) {
-            ((try? await c.events("webapp-data", "production")) ?? []).contains { $0.reason == "WrongPassword" }
-        })
-        #expect(await c.phase("webapp-data", "production") == "Pending")
-        #expect(try await c.workNamespaceIsClean())
-        let ks = try await c.client.get(KopiaSnapshot.self, name: "webapp", namespace: "production")
-        #expect(ks.status.conditions.first?.reason == "WrongPassword")
-        await c.stop()
+        try await Cluster.with { c in
+            var s = Secret(name: "kopia-config", namespace: "production")
+            s.stringData = ["KOPIA_REPOSITORY": Self.identities, "KOPIA_PASSWORD": "wrong"]
+            _ = try await c.client.create(s)
+            try await c.kopiaSnapshot("webapp", ["sourceIdentity": ["sourceName": "webapp-backup"]])
+            try await c.claim("webapp-data", in: "production", source: "webapp", sourceNamespace: nil)
+            #expect(await eventually(.seconds(20)) {
+                ((try? await c.events("webapp-data", "production")) ?? []).contains { $0.reason == "WrongPassword" }
+            })
+            #expect(await c.phase("webapp-data", "production") == "Pending")
+            #expect(try await c.workNamespaceIsClean())
+            let ks = try await c.client.get(KopiaSnapshot.self, name: "webapp", namespace: "production")
+            #expect(ks.status.conditions.first?.reason == "WrongPassword")
+        }
     }
-}
-
-func eventually(_ timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(50))
-    }
-    return try await condition()
 }

@@ -1,3 +1,4 @@
+import E2ETestSupport
 import FerryControllers
 import Foundation
 import Kopia
@@ -152,9 +153,9 @@ struct KopiaSourcesEndToEndTests {
 
     @Test func aRepositoryOnS3IsRestoredByteExactAndItsKeysStayWithTheOwner() async throws {
         let c = try cluster
-        // Unauthenticated moto, as the CLI and repository S3 tests use it: against moto with authentication on,
-        // LIST requests with a prefix containing "/" fail SignatureDoesNotMatch (see /work/notes/populator.md).
-        try await withMotoServer(authenticated: false) { server in
+        // moto with IAM authentication on: the populator pod's SigV4 signatures (LIST with a "/" prefix included)
+        // are checked, and only the owner's access key can read the bucket.
+        try await withMotoServer { server in
             try await server.createBucket("backups")
             _ = try await server.uploadRepository(at: Fixtures.kopia("fs-identities"), bucket: "backups", prefix: "volsync/")
             try await c.namespaces("s3owner", "s3tenant")

@@ -1,3 +1,4 @@
+import E2ETestSupport
 import Foundation
 import Kube
 import LocalCluster
@@ -178,34 +179,31 @@ final class PythonDriverCluster: Sendable {
     let cluster: ControllerCluster
     let state: URL
     let socket: String
-    let driver: Process
     let controllerArguments: [String]
 
     init() async throws {
-        cluster = try await ControllerCluster(startController: false)
+        let cluster = try await ControllerCluster(startController: false)
+        self.cluster = cluster
         state = cluster.directory.appendingPathComponent("py-driver")
         socket = cluster.directory.appendingPathComponent("py.sock").path
-        let stubs = cluster.directory.appendingPathComponent("py-stubs")
-        try FileManager.default.createDirectory(at: stubs, withIntermediateDirectories: true)
-        try Self.seed(state)
-        let gen = Process()
-        gen.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        gen.arguments = ["python3", Self.script, "gen", stubs.path, ControllerCluster.repositoryRoot.appendingPathComponent("proto").path]
-        try gen.run()
-        gen.waitUntilExit()
-        driver = Process()
-        driver.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        driver.arguments = ["python3", Self.script, "serve", socket, stubs.path, state.path]
-        driver.standardOutput = FileHandle.nullDevice
         var args = cluster.controllerArguments
         if let i = args.firstIndex(of: "--csi-address") { args[i + 1] = "unix://" + socket }
         controllerArguments = args
-        guard gen.terminationStatus == 0 else {
-            await cluster.stop()
-            throw PythonDriverError("grpc_tools could not generate the CSI stubs (exit \(gen.terminationStatus))")
-        }
-        try driver.run()
         do {
+            let stubs = cluster.directory.appendingPathComponent("py-stubs")
+            try FileManager.default.createDirectory(at: stubs, withIntermediateDirectories: true)
+            try Self.seed(state)
+            let gen = try await runCommand("python3", [Self.script, "gen", stubs.path,
+                                                       ControllerCluster.repositoryRoot.appendingPathComponent("proto").path])
+            guard gen.ok else {
+                throw PythonDriverError("grpc_tools could not generate the CSI stubs (exit \(gen.status)): \(gen.stderr.suffix(2000))")
+            }
+            let driver = Process()
+            driver.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            driver.arguments = ["python3", Self.script, "serve", socket, stubs.path, state.path]
+            driver.standardOutput = FileHandle.nullDevice
+            try driver.run()
+            cluster.track(driver)
             try await cluster.apply(Self.objects)
             // What the driver's csi-snapshotter would read with ListSnapshots for an imported snapshot.
             for (content, handle) in [("py-content", "py-snap-1"), ("local-content", "local-1")] {
@@ -214,18 +212,9 @@ final class PythonDriverCluster: Sendable {
             }
             try cluster.controller.start(controllerArguments)
         } catch {
-            await stop()
+            await cluster.stop()
             throw error
         }
-    }
-
-    func stop() async {
-        await cluster.controller.stop()
-        if driver.isRunning { kill(driver.processIdentifier, SIGTERM) }
-        let end = ContinuousClock.now + .seconds(5)
-        while driver.isRunning, ContinuousClock.now < end { try? await Task.sleep(for: .milliseconds(20)) }
-        if driver.isRunning { kill(driver.processIdentifier, SIGKILL) }
-        await cluster.stop()
     }
 
     /// The Python driver's snapshot `py-snap-1` and volume `pyvol-src` (64 MiB), with files.
@@ -326,21 +315,11 @@ struct PythonDriverError: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
-struct PythonDriverClusterTrait: SuiteTrait, TestScoping {
-    var isRecursive: Bool { false }
-
-    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
-        let env = try await PythonDriverCluster()
-        do {
-            try await PythonDriverCluster.$current.withValue(env) { try await function() }
-        } catch {
-            await env.stop()
-            throw error
+extension Trait where Self == ClusterSuiteTrait<PythonDriverCluster> {
+    /// The cluster, the Python driver and `ferry controller` for the suite.
+    static var pythonDriverCluster: Self {
+        .init(start: { try await PythonDriverCluster() }, stop: { await $0.cluster.stop() }) { e, run in
+            try await PythonDriverCluster.$current.withValue(e) { try await run() }
         }
-        await env.stop()
     }
-}
-
-extension Trait where Self == PythonDriverClusterTrait {
-    static var pythonDriverCluster: Self { PythonDriverClusterTrait() }
 }

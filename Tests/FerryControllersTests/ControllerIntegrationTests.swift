@@ -37,7 +37,19 @@ struct ControllerIntegrationTests {
             driver = TestCSIDriver()
             served = try driver.serve(node: false)
             for ns in ["prod", "staging"] { _ = try await client.create(Namespace(name: ns)) }
-            cache = InformerCache(client: client, served: .init(links: true, grantVersion: "v1beta1", snapshots: true), logger: logger)
+            // The driver reports VOLUME_ACCESSIBILITY_CONSTRAINTS: a node where it registered its topology key, as
+            // the kubelet would record it (external-provisioner needs one before it provisions anything).
+            for (key, value) in driver.configuration.topology?.segments ?? [:] {
+                var node = Node(name: "node-1")
+                node.metadata.labels = [key: value]
+                _ = try await client.create(node)
+                var csiNode = CSINode(name: "node-1")
+                csiNode.drivers = [JSONMap(object: ["name": .string(driver.configuration.name), "nodeID": "node-1",
+                                                    "topologyKeys": [.string(key)]])]
+                _ = try await client.create(csiNode)
+            }
+            cache = InformerCache(client: client, served: .init(links: true, grantVersion: "v1beta1", snapshots: true),
+                                  topology: true, logger: logger)
             let caps = DriverCapabilities(name: driver.configuration.name, accessibilityConstraints: true)
             let context = ReconcileContext(
                 kube: LiveKube(client: client), cache: cache, csi: served.controller,

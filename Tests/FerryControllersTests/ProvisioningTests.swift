@@ -67,15 +67,6 @@ struct ProvisioningTests {
         #expect(throws: ProvisioningProblem.self) { try VolumeRequestBuilder(driver: Self.driver).plan(claim: claim, storageClass: bad, source: nil) }
     }
 
-    @Test func topologyComesFromAllowedTopologiesAndTheSelectedNode() {
-        let allowed = [JSONMap(object: ["matchLabelExpressions": [["key": "zone", "values": ["a", "b"]]]])]
-        let req = TopologyPlanner.requirements(allowedTopologies: allowed, selectedNode: ["zone": "b", "host": "n1"])
-        #expect(req?.requisite == [Topology(segments: ["zone": "a"]), Topology(segments: ["zone": "b"])])
-        #expect(req?.preferred.first == Topology(segments: ["zone": "b"]))
-        #expect(TopologyPlanner.requirements(allowedTopologies: [], selectedNode: nil) == nil)
-        #expect(TopologyPlanner.requirements(allowedTopologies: [], selectedNode: ["zone": "c"])?.requisite == [Topology(segments: ["zone": "c"])])
-    }
-
     @Test func aResponseMustEchoTheContentSource() throws {
         let plan = try VolumeRequestBuilder(driver: Self.driver).plan(claim: Build.claim(), storageClass: Build.storageClass(),
                                                                       source: Self.snapshotSource)

@@ -1,3 +1,4 @@
+import E2ETestSupport
 import Foundation
 import Kube
 import LocalCluster

@@ -1,3 +1,4 @@
+import E2ETestSupport
 import CurlHTTP
 import Foundation
 import Kube

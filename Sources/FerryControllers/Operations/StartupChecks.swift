@@ -51,7 +51,7 @@ public enum StartupChecks {
     /// Which CRDs exist and which versions they serve; one line per missing one.
     public static func kinds(kube: any KubeVerbs) async -> (InformerCache.Served, [String]) {
         var problems: [String] = []
-        var served = InformerCache.Served(links: false, grantVersion: nil, snapshots: false)
+        var served = InformerCache.Served(links: false, grantVersion: nil, snapshots: false, kopiaSnapshots: false)
         func versions(_ name: String) async -> [String]? {
             do {
                 let crd = try await kube.get(CustomResourceDefinition.self, name: name, namespace: nil)
@@ -73,6 +73,7 @@ public enum StartupChecks {
                 if let v, served.grantVersion == nil { problems.append("CRD \(name) serves neither v1 nor v1beta1 (serves \(v.joined(separator: ", ")))") }
             case "volumesnapshots.snapshot.storage.k8s.io": served.snapshots = v?.contains("v1") ?? false
             case "datasourcelinks.ferry.io": served.links = v?.contains("v1alpha1") ?? false
+            case "kopiasnapshots.ferry.io": served.kopiaSnapshots = v?.contains("v1alpha1") ?? false
             default: break
             }
         }

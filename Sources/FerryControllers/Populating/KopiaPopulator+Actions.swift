@@ -34,7 +34,7 @@ extension KopiaPopulator {
                 guard let credentials = observed.credentials else {
                     throw PopulatingError(.internalError, "no repository credentials to hand to the populator pod")
                 }
-                try await createIfAbsent(objects.credentials(credentials), context)
+                try await createIfAbsent(objects.credentials(credentials, key: observed.repositoryKey), context)
             case .createPod(let snapshotID):
                 guard let ks = observed.kopiaSnapshot else { continue }
                 let pod = objects.pod(settings: settings, snapshotID: snapshotID, spec: ks.spec,

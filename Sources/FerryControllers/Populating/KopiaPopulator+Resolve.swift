@@ -1,43 +1,62 @@
 import Foundation
 import Kopia
 import Kube
+import Logging
 
 extension KopiaPopulator {
     struct Resolved: Sendable {
         var resolution: PopulateObservation.Resolution
         var credentials: RepositoryCredentials?
+        /// The status write failed (a conflict with a newer copy of the KopiaSnapshot, or an API error): the
+        /// owner-side reconciler looks again soon.
+        var statusWriteFailed = false
+        /// The key the password derived for the opened repository (handed to the pod instead of the password).
+        var repositoryKey: RepositoryKey?
     }
 
     /// Reads the repository Secret (and CA), opens the repository through the cache, and resolves: the pinned ID
     /// when the claim has one (gone → `SnapshotGone`), else the spec. Keeps the KopiaSnapshot's status current.
-    func resolve(_ ks: KopiaSnapshot, pinned: String?, context: ReconcileContext) async -> Resolved {
-        // Before a snapshot is pinned, the index must be at least as new as this reconcile: a backup finished just
-        // before the PVC was created is what its user expects (one index refresh per new claim, cheap next to a
-        // restore). A pinned claim only checks its snapshot is still there; the periodic refresh is enough.
-        let freshAsOf: ContinuousClock.Instant? = pinned == nil ? .now : nil
+    ///
+    /// - Parameter freshAsOf: the cached index must have been read at or after this instant (a claim resolved
+    ///   for the first time passes its creation, ``KopiaIndexFreshness``); nil accepts the cache's refresh
+    ///   interval (a pinned claim, the owner-side status reconciler).
+    func resolve(_ ks: KopiaSnapshot, pinned: String?, freshAsOf: ContinuousClock.Instant?, context: ReconcileContext) async
+        -> Resolved {
         let ns = ks.namespace ?? ""
         let credentials: RepositoryCredentials
         do {
             credentials = try await loadCredentials(ks, context: context)
         } catch {
             let e = KopiaSnapshotResolution.classify(error)
-            await writeStatus(ks, KopiaSnapshotConditions.status(for: e, requestedIdentity: nil, repository: nil,
-                                                                generation: ks.metadata.generation, now: context.timestamp(),
-                                                                previous: ks.status.conditions), context: context)
-            return Resolved(resolution: .failed(e), credentials: nil)
+            let ok = await writeStatus(ks, KopiaSnapshotConditions.status(for: e, requestedIdentity: nil, repository: nil,
+                                                                          generation: ks.metadata.generation, now: context.timestamp(),
+                                                                          previous: ks.status.conditions), context: context)
+            return Resolved(resolution: .failed(e), credentials: nil, statusWriteFailed: !ok)
         }
-        if ks.spec.repositoryPVC != nil {
+        if let pvc = ks.spec.repositoryPVC {
             // Only a pod in the owner's namespace can mount the repository; the pod resolves and reports.
-            return Resolved(resolution: .deferredToPod, credentials: credentials)
+            let requested = (try? KopiaSourceSelection(spec: ks.spec, namespace: ns))?.requestedIdentity
+            let claim = context.cache.claim(ObjectKey(namespace: ns, name: pvc))
+            let status = KopiaSnapshotConditions.resolvedByPopulator(
+                pvc: pvc, namespace: ns, pvcPhase: claim.map { $0.status.phase ?? "Pending" }, requestedIdentity: requested,
+                repository: credentials.location, generation: ks.metadata.generation, now: context.timestamp(),
+                previous: ks.status)
+            let ok = await writeStatus(ks, status, context: context)
+            guard claim != nil else {
+                return Resolved(resolution: .failed(PopulatingError(.repositoryPVCNotFound,
+                    "PersistentVolumeClaim \(ns)/\(pvc) (spec.repositoryPVC) not found: the repository's volume must be a PVC in the KopiaSnapshot's namespace")),
+                                credentials: credentials, statusWriteFailed: !ok)
+            }
+            return Resolved(resolution: .deferredToPod, credentials: credentials, statusWriteFailed: !ok)
         }
         let selection: KopiaSourceSelection
         do {
             selection = try KopiaSourceSelection(spec: ks.spec, namespace: ns)
         } catch {
-            await writeStatus(ks, KopiaSnapshotConditions.status(for: error, requestedIdentity: nil, repository: credentials.location,
-                                                                generation: ks.metadata.generation, now: context.timestamp(),
-                                                                previous: ks.status.conditions), context: context)
-            return Resolved(resolution: .failed(error), credentials: credentials)
+            let ok = await writeStatus(ks, KopiaSnapshotConditions.status(for: error, requestedIdentity: nil, repository: credentials.location,
+                                                                          generation: ks.metadata.generation, now: context.timestamp(),
+                                                                          previous: ks.status.conditions), context: context)
+            return Resolved(resolution: .failed(error), credentials: credentials, statusWriteFailed: !ok)
         }
         let repo: KopiaRepository
         do {
@@ -46,16 +65,19 @@ extension KopiaPopulator {
                                           caDigest: credentials.caBundle?.hashValue ?? 0)
             repo = try await repositories.repository(key, credentials: credentials, freshAsOf: freshAsOf)
         } catch {
-            let e = KopiaSnapshotResolution.classify(error)
-            await writeStatus(ks, KopiaSnapshotConditions.status(for: e, requestedIdentity: selection.requestedIdentity,
-                                                                repository: credentials.location, generation: ks.metadata.generation,
-                                                                now: context.timestamp(), previous: ks.status.conditions), context: context)
-            return Resolved(resolution: .failed(e), credentials: credentials)
+            var e = KopiaSnapshotResolution.classify(error)
+            if e.code == .wrongPassword {
+                e.message = "KOPIA_PASSWORD in Secret \(ns)/\(ks.spec.repository ?? "") does not open repository \(credentials.location) (\(e.message)): correct the Secret; a new version of it is tried at once"
+            }
+            let ok = await writeStatus(ks, KopiaSnapshotConditions.status(for: e, requestedIdentity: selection.requestedIdentity,
+                                                                          repository: credentials.location, generation: ks.metadata.generation,
+                                                                          now: context.timestamp(), previous: ks.status.conditions), context: context)
+            return Resolved(resolution: .failed(e), credentials: credentials, statusWriteFailed: !ok)
         }
         let resolution = KopiaSnapshotResolution(selection: selection, catalog: repo.catalog)
-        await writeStatus(ks, resolution.status(repository: credentials.location, generation: ks.metadata.generation,
-                                                now: context.timestamp(), listIdentities: ks.spec.listIdentities ?? false,
-                                                previous: ks.status.conditions), context: context)
+        let written = await writeStatus(ks, resolution.status(repository: credentials.location, generation: ks.metadata.generation,
+                                                              now: context.timestamp(), listIdentities: ks.spec.listIdentities ?? false,
+                                                              previous: ks.status.conditions), context: context)
         if let pinned {
             guard let s = try? repo.select(.id(pinned)), s.id == pinned else {
                 // Gone from the index, or the whole repository gone (a vanished directory lists as empty)?
@@ -69,11 +91,13 @@ extension KopiaPopulator {
                                 credentials: credentials)
             }
             return Resolved(resolution: .snapshot(Self.facts(s, reason: "pinned on the PVC (\(PopulatingNames.pinnedSnapshotAnnotation))")),
-                            credentials: credentials)
+                            credentials: credentials, repositoryKey: repo.format.repositoryKey)
         }
         switch resolution.outcome {
-        case .resolved(let s, let reason): return Resolved(resolution: .snapshot(Self.facts(s, reason: reason)), credentials: credentials)
-        case .failed(let e): return Resolved(resolution: .failed(e), credentials: credentials)
+        case .resolved(let s, let reason):
+            return Resolved(resolution: .snapshot(Self.facts(s, reason: reason)), credentials: credentials, statusWriteFailed: !written,
+                            repositoryKey: repo.format.repositoryKey)
+        case .failed(let e): return Resolved(resolution: .failed(e), credentials: credentials, statusWriteFailed: !written)
         }
     }
 
@@ -116,15 +140,19 @@ extension KopiaPopulator {
         return try RepositoryCredentials(secret: secret, repositoryPVC: ks.spec.repositoryPVC, caBundle: ca)
     }
 
-    /// Writes the status when it changed (ignoring `lastChecked`); a conflict is left to the next reconcile.
-    func writeStatus(_ ks: KopiaSnapshot, _ status: KopiaSnapshotStatus, context: ReconcileContext) async {
-        var old = ks.status
-        var new = status
-        old.lastChecked = nil
-        new.lastChecked = nil
-        guard old != new else { return }
+    /// Writes the status when it changed (ignoring `lastChecked`); false when the write failed (a conflict is
+    /// left to the next reconcile).
+    @discardableResult
+    func writeStatus(_ ks: KopiaSnapshot, _ status: KopiaSnapshotStatus, context: ReconcileContext) async -> Bool {
+        guard KopiaSnapshotConditions.differs(ks.status, status) else { return true }
         var updated = ks
         updated.status = status
-        _ = try? await context.kube.updateStatus(updated)
+        do { _ = try await context.kube.updateStatus(updated) } catch {
+            context.logger.debug("KopiaSnapshot status not written", metadata: [
+                "kopiasnapshot.namespace": "\(ks.namespace ?? "")", "kopiasnapshot.name": "\(ks.name)", "error": "\(error)",
+            ])
+            return false
+        }
+        return true
     }
 }

@@ -58,6 +58,9 @@ public struct KopiaPopulator: KopiaClaimReconciling {
         var credentials: RepositoryCredentials?
         var source: KopiaSourceRequest
         var snapshot: ResolvedSnapshotFacts?
+        /// The key the password derived for the repository, when the controller opened it (not for a repository
+        /// on a PVC): the pod gets it instead of the password.
+        var repositoryKey: RepositoryKey?
     }
 
     func observe(claim: PersistentVolumeClaim, source: KopiaSourceRequest, context: ReconcileContext) async throws
@@ -85,10 +88,18 @@ public struct KopiaPopulator: KopiaClaimReconciling {
         var o = PopulateObservation(claim: c, access: access, resolution: nil, workNamespace: workNamespace)
         var credentials: RepositoryCredentials?
         var snapshot: ResolvedSnapshotFacts?
+        var repositoryKey: RepositoryKey?
         if let ks = kopiaSnapshot, !c.deleting, c.phase != "Bound" {
-            let r = await resolve(ks, pinned: c.pinnedSnapshotID, context: context)
+            // Before a snapshot is pinned, the index must have been read after the claim was created (a backup
+            // finished before it is what its user expects); the owner-side reconciler's refreshes usually are. A
+            // pinned claim only checks its snapshot is still there: the periodic refresh is enough.
+            let fresh: ContinuousClock.Instant? = c.pinnedSnapshotID == nil
+                ? KopiaIndexFreshness.requiredRead(created: claim.metadata.creationTimestamp, wallNow: context.now(), monotonicNow: .now)
+                : nil
+            let r = await resolve(ks, pinned: c.pinnedSnapshotID, freshAsOf: fresh, context: context)
             o.resolution = r.resolution
             credentials = r.credentials
+            repositoryKey = r.repositoryKey
             if case .snapshot(let s) = r.resolution { snapshot = s }
         }
         if let className = claim.spec.storageClassName, !className.isEmpty {
@@ -118,7 +129,7 @@ public struct KopiaPopulator: KopiaClaimReconciling {
             o.pod = Self.podFacts(pod)
         }
         return Observed(observation: o, objects: objects, claim: claim, kopiaSnapshot: kopiaSnapshot,
-                        credentials: credentials, source: source, snapshot: snapshot)
+                        credentials: credentials, source: source, snapshot: snapshot, repositoryKey: repositoryKey)
     }
 
     /// The pod's phase and what `ferry populate` reported in its termination message.

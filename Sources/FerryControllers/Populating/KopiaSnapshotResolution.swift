@@ -127,6 +127,47 @@ public enum KopiaSnapshotConditions {
         return status
     }
 
+    /// The reason of the `Ready` condition while the repository is on a PVC the controller cannot read.
+    public static let resolvedByPopulatorReason = "ResolvedByPopulator"
+
+    /// The status of a KopiaSnapshot whose repository is on `spec.repositoryPVC`: only a pod in its namespace can
+    /// mount the volume, so the controller does not resolve it; the populator pod does, when a PVC is restored
+    /// (Ready `Unknown`, reason `ResolvedByPopulator`). A missing PVC is `RepositoryPVCNotFound` (Ready `False`).
+    /// A snapshot a populator already reported (`previous.snapshot`) is kept.
+    /// - Parameter pvcPhase: the repository PVC's phase; nil when it does not exist.
+    public static func resolvedByPopulator(pvc: String, namespace: String, pvcPhase: String?, requestedIdentity: String?,
+                                           repository: RepositoryLocation?, generation: Int64?, now: String,
+                                           previous: KopiaSnapshotStatus) -> KopiaSnapshotStatus {
+        var status = KopiaSnapshotStatus()
+        status.observedGeneration = generation
+        status.requestedIdentity = requestedIdentity
+        status.repository = repository?.description
+        status.lastChecked = now
+        status.snapshot = previous.snapshot
+        guard let pvcPhase else {
+            status.snapshot = nil
+            status.conditions = notReady(PopulatingError(.repositoryPVCNotFound,
+                "PersistentVolumeClaim \(namespace)/\(pvc) (spec.repositoryPVC) not found: create it, or correct spec.repositoryPVC"),
+                generation: generation, now: now, previous: previous.conditions)
+            return status
+        }
+        let waiting = pvcPhase == "Bound" ? "" : " (it is \(pvcPhase) now; the populator pod starts once it is Bound)"
+        status.conditions = [condition(
+            status: "Unknown", reason: resolvedByPopulatorReason,
+            message: "the repository is on PersistentVolumeClaim \(namespace)/\(pvc)\(waiting), which only a pod in this namespace can mount: the populator pod resolves the snapshot when a PVC is restored from this KopiaSnapshot, and pins its choice on that PVC (\(PopulatingNames.pinnedSnapshotAnnotation))",
+            generation: generation, now: now, previous: previous.conditions)]
+        return status
+    }
+
+    /// Whether writing `new` over `old` changes anything a reader sees (`lastChecked` alone does not count).
+    public static func differs(_ old: KopiaSnapshotStatus, _ new: KopiaSnapshotStatus) -> Bool {
+        var a = old
+        var b = new
+        a.lastChecked = nil
+        b.lastChecked = nil
+        return a != b
+    }
+
     /// `lastTransitionTime` moves only when the status changes.
     static func condition(status: String, reason: String, message: String, generation: Int64?, now: String,
                           previous: [Condition]) -> Condition {

@@ -23,6 +23,8 @@ public struct PopulatingError: Error, Sendable, CustomStringConvertible, Equatab
         public static let ambiguousIdentity = Code("AmbiguousIdentity")
         /// The snapshot pinned on the PVC no longer exists in the repository.
         public static let snapshotGone = Code("SnapshotGone")
+        /// `spec.repositoryPVC` names a PVC that does not exist in the KopiaSnapshot's namespace.
+        public static let repositoryPVCNotFound = Code("RepositoryPVCNotFound")
         /// The repository's data is damaged (a blob or content fails authentication, or is missing).
         public static let damagedRepository = Code("DamagedRepository")
         /// The PVC asks for less than the snapshot holds.
@@ -60,7 +62,7 @@ public struct PopulatingError: Error, Sendable, CustomStringConvertible, Equatab
 
     static func defaultRetry(_ code: Code) -> Retry {
         switch code {
-        case .repositoryUnreachable, .populatorFailed, .internalError, .secretNotFound, .sourceNotFound: .transient
+        case .repositoryUnreachable, .populatorFailed, .internalError, .secretNotFound, .sourceNotFound, .repositoryPVCNotFound: .transient
         default: .permanent
         }
     }

@@ -1,4 +1,5 @@
 public import Foundation
+public import Kopia
 public import Kube
 
 /// The temporary objects of one population, built from the user's PVC (pure; kubernetes.md §2.1 with Ferry's
@@ -62,11 +63,13 @@ public struct PopulatorObjects: Sendable {
     }
 
     /// The short-lived Secret the pod reads its repository environment from (and the CA, when set).
-    public func credentials(_ c: RepositoryCredentials) -> Secret {
+    /// - Parameter key: the key the password derived for the repository (the controller opened it), carried
+    ///   instead of the password (``RepositoryCredentials/podSecretData(key:)``).
+    public func credentials(_ c: RepositoryCredentials, key: RepositoryKey? = nil) -> Secret {
         var s = Secret(name: credentialsName, namespace: workNamespace)
         s.metadata.labels = labels
         s.type = "Opaque"
-        s.data = c.podSecretData.mapValues { Data($0).base64EncodedString() }
+        s.data = c.podSecretData(key: key).mapValues { Data($0).base64EncodedString() }
         return s
     }
 

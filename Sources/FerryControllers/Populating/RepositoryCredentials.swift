@@ -80,9 +80,18 @@ public struct RepositoryCredentials: Sendable, Hashable, CustomStringConvertible
 
     /// What the populator pod's Secret carries: the Secret's keys, `KOPIA_REPOSITORY` normalised, and the CA
     /// bundle under `ca.crt` with `AWS_CA_BUNDLE` pointing at its mount.
-    public var podSecretData: [String: [UInt8]] {
+    public var podSecretData: [String: [UInt8]] { podSecretData(key: nil) }
+
+    /// `podSecretData`, with the key the password derived for the repository in place of the password when the
+    /// controller has it (``RepositoryKey``, `FERRY_KOPIA_REPOSITORY_KEY`): the pod then skips the password KDF,
+    /// and the password itself (which may open other repositories) does not leave the owner's Secret at all.
+    public func podSecretData(key: RepositoryKey?) -> [String: [UInt8]] {
         var out: [String: [UInt8]] = [:]
         for (k, v) in environment { out[k] = Array(v.utf8) }
+        if let key {
+            out["KOPIA_PASSWORD"] = nil
+            out[RepositoryKey.environmentKey] = Array(key.encoded.utf8)
+        }
         out["KOPIA_REPOSITORY"] = Array(location.description.utf8)
         if let caBundle {
             out[PopulatingNames.caFileName] = caBundle

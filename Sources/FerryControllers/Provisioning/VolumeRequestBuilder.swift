@@ -19,11 +19,11 @@ public struct VolumeRequestBuilder: Sendable {
     /// The idempotency key and PV name: `pvc-<claim UID>`.
     public static func volumeName(claimUID: String) -> String { "pvc-\(claimUID)" }
 
-    /// - Parameters:
-    ///   - selectedNodeTopology: the topology segments of the claim's selected node (WaitForFirstConsumer), when
-    ///     known and the driver reports accessibility constraints.
-    public func plan(claim: PersistentVolumeClaim, storageClass: StorageClass, source: ResolvedSource?,
-                     selectedNodeTopology: [String: String]? = nil) throws(ProvisioningProblem) -> VolumePlan {
+    /// The request without `accessibility_requirements`: those need the nodes (``AccessibilityRequirements``) and
+    /// are added by the caller when the driver reports VOLUME_ACCESSIBILITY_CONSTRAINTS, as `prepareProvision` does
+    /// after building the rest.
+    public func plan(claim: PersistentVolumeClaim, storageClass: StorageClass, source: ResolvedSource?)
+        throws(ProvisioningProblem) -> VolumePlan {
         guard driver.controllerService, driver.createDeleteVolume else {
             throw ProvisioningProblem(.driverUnsupported,
                                       "the CSI driver \(driver.name) does not report CONTROLLER_SERVICE and CREATE_DELETE_VOLUME")
@@ -57,13 +57,9 @@ public struct VolumeRequestBuilder: Sendable {
             let (ns, secretName) = try SecretTemplateResolver.resolve(template, kind: kind, context: context)
             secretRefs[kind] = ObjectKey(namespace: ns, name: secretName)
         }
-        var request = CreateVolumeRequest(
+        let request = CreateVolumeRequest(
             name: name, capacityRange: CapacityRange(requiredBytes: requested), volumeCapabilities: capabilities,
             parameters: driverParameters, secrets: [:], volumeContentSource: source?.contentSource)
-        if driver.accessibilityConstraints {
-            request.accessibilityRequirements = TopologyPlanner.requirements(
-                allowedTopologies: storageClass.allowedTopologies, selectedNode: selectedNodeTopology)
-        }
         return VolumePlan(request: request, secretRefs: secretRefs, fsType: fsType, requestedBytes: requested, block: block)
     }
 

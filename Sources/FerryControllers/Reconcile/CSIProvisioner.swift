@@ -162,19 +162,28 @@ public struct CSIProvisioner: Sendable {
         if storageClass.volumeBindingMode == "WaitForFirstConsumer", (selectedNode ?? "").isEmpty {
             return .waiting(reason: "WaitForFirstConsumer")
         }
-        var nodeTopology: [String: String]?
-        if let selectedNode, !selectedNode.isEmpty, driver.accessibilityConstraints {
-            let node = try? await context.kube.get(Node.self, name: selectedNode, namespace: nil)
-            nodeTopology = node?.metadata.labels
-        }
         var plan: VolumePlan
         do {
             plan = try VolumeRequestBuilder(driver: driver, defaultFSType: context.configuration.defaultFSType,
                                             extraCreateMetadata: context.configuration.extraCreateMetadata)
-                .plan(claim: claim, storageClass: storageClass, source: source, selectedNodeTopology: nodeTopology)
+                .plan(claim: claim, storageClass: storageClass, source: source)
         } catch {
             await warn(claim, EventReason.provisioningFailed, error.message, context)
             return .waiting(reason: error.reason)
+        }
+        let uid = claim.metadata.uid ?? ""
+        if driver.accessibilityConstraints {
+            switch topology(claim: claim, storageClass: storageClass, selectedNode: selectedNode ?? "", driver: driver,
+                            context: context) {
+            case .success(let requirement):
+                plan.request.accessibilityRequirements = requirement
+            case .failure(.reschedule(let message)):
+                await warn(claim, EventReason.provisioningFailed, message, context)
+                return await reschedule(claim, context: context)
+            case .failure(.retry(let message)):
+                await warn(claim, EventReason.provisioningFailed, message, context)
+                return .failed(reason: "TopologyUnavailable", final: false)
+            }
         }
         if let ref = plan.secretRefs[.provisioner] {
             do {
@@ -207,14 +216,18 @@ public struct CSIProvisioner: Sendable {
             if crossNamespace { context.metrics.increment("cross_namespace_persistentvolumeclaim_provision_failed_total") }
             let rpc = error as? RPCError ?? RPCError(.unknown, "\(error)")
             await warn(claim, EventReason.provisioningFailed, CSIErrorClass.eventMessage(rpc), context)
-            switch CSIErrorClass.classify(error, topologyInUse: plan.request.accessibilityRequirements != nil,
-                                          nodeSelected: !(selectedNode ?? "").isEmpty) {
+            let state = CSIErrorClass.classify(error, topologyInUse: driver.accessibilityConstraints,
+                                               nodeSelected: !(selectedNode ?? "").isEmpty)
+            // Only a call that may still be running must be repeated with the same topology.
+            if state != .inProgress { context.topologyMemo.forget(uid) }
+            switch state {
             case .inProgress: return .failed(reason: "CreateVolumeInProgress", final: false)
             case .infeasible:
                 let delay = context.configuration.retryIntervalMax
                 context.infeasibleDelays.hold(claim.metadata.uid ?? "", fingerprint: Self.fingerprint(claim, context), for: delay)
                 return .requeue(after: delay)
-            case .final, .reschedule: return .failed(reason: "CreateVolumeFailed", final: false)
+            case .reschedule: return await reschedule(claim, context: context)
+            case .final: return .failed(reason: "CreateVolumeFailed", final: false)
             }
         }
         let volume: Volume
@@ -250,6 +263,7 @@ public struct CSIProvisioner: Sendable {
             return .failed(reason: "APIError", final: false)
         }
         context.provisionedClaims.insert(claim.metadata.uid ?? "")
+        context.topologyMemo.forget(uid)
         context.metrics.increment("ferry_volumes_provisioned_total", ["source": request.source.kind])
         if crossNamespace { context.metrics.increment("cross_namespace_persistentvolumeclaim_provision_total") }
         await context.feedback.report(claim.reference, type: .normal, reason: EventReason.provisioningSucceeded,
@@ -259,6 +273,44 @@ public struct CSIProvisioner: Sendable {
             "csi.volume.id": "\(volume.volumeId)", "source": "\(request.source)",
         ])
         return .done
+    }
+
+    /// The CreateVolume's `accessibility_requirements` (``AccessibilityRequirements``), remembered per claim until
+    /// the operation ends so a retry repeats the same request.
+    func topology(claim: PersistentVolumeClaim, storageClass: StorageClass, selectedNode: String, driver: DriverCapabilities,
+                  context: ReconcileContext) -> Result<TopologyRequirement?, AccessibilityRequirements.Failure> {
+        let uid = claim.metadata.uid ?? ""
+        if let remembered = context.topologyMemo.requirement(uid, selectedNode: selectedNode) { return .success(remembered) }
+        let result = AccessibilityRequirements.generate(
+            driver: driver.name, claimName: claim.name, allowedTopologies: storageClass.allowedTopologies,
+            selectedNode: selectedNode, strict: context.configuration.strictTopology,
+            immediate: context.configuration.immediateTopology,
+            view: context.cache.nodeTopology(driver: driver.name) ?? NodeTopologyView())
+        if case .success(let requirement) = result { context.topologyMemo.remember(uid, selectedNode: selectedNode, requirement) }
+        return result
+    }
+
+    /// `rescheduleProvisioning`: the claim goes back to the scheduler without `selected-node` (the Warning with the
+    /// error text was already emitted). The Update uses the claim's resourceVersion, so a claim changed meanwhile
+    /// answers Conflict and is retried like a final error, as upstream does.
+    func reschedule(_ claim: PersistentVolumeClaim, context: ReconcileContext) async -> ReconcileOutcome {
+        context.topologyMemo.forget(claim.metadata.uid ?? "")
+        guard let updated = Rescheduling.claimForScheduler(claim) else {
+            return .failed(reason: "CreateVolumeFailed", final: false)
+        }
+        do {
+            _ = try await context.kube.update(updated)
+        } catch {
+            context.logger.info("Volume rescheduling failed", metadata: [
+                "pvc.namespace": "\(claim.namespace ?? "")", "pvc.name": "\(claim.name)", "error": "\(error)",
+            ])
+            return .failed(reason: "RescheduleFailed", final: false)
+        }
+        context.logger.info("volume rescheduled", metadata: [
+            "pvc.namespace": "\(claim.namespace ?? "")", "pvc.name": "\(claim.name)",
+            "node": "\(claim.metadata.annotations[Rescheduling.selectedNodeAnnotation] ?? "")",
+        ])
+        return .waiting(reason: "Rescheduled")
     }
 
     func deleteVolume(_ id: String, plan: VolumePlan, csi: any CSIControllerCalls, context: ReconcileContext) async {

@@ -17,6 +17,9 @@ public protocol ClusterCache: Sendable {
     func claims(usingLink key: ObjectKey) -> [ObjectKey]
     /// Sources (VolumeSnapshots and PersistentVolumeClaims) that carry Ferry's protection finalizer.
     func protectedSources() -> [SourceReference]
+    /// The CSINodes and Nodes as the topology of `driver`'s volumes needs them (external-provisioner's CSINode and
+    /// Node listers); nil when this cache does not watch them (a driver without VOLUME_ACCESSIBILITY_CONSTRAINTS).
+    func nodeTopology(driver: String) -> NodeTopologyView?
 }
 
 /// Index keys shared by the cache implementations (pure).

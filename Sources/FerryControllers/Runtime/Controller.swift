@@ -43,7 +43,11 @@ public final class Controller: Sendable {
             case .deleted(let c):
                 context.feedback.forget(uid: c.metadata.uid)
                 context.sharedReads.invalidate(PersistentVolumeClaim.self, name: c.name, namespace: c.namespace)
-                if let uid = c.metadata.uid { context.infeasibleDelays.forget(uid); context.provisionedClaims.remove(uid) }
+                if let uid = c.metadata.uid {
+                    context.infeasibleDelays.forget(uid)
+                    context.provisionedClaims.remove(uid)
+                    context.topologyMemo.forget(uid)
+                }
                 if let s = ClaimReconciler.source(of: c, cache: context.cache) { await sourceQueue.add(s) }
                 await enqueueClaimsReferencing(SourceReference(group: "", kind: "PersistentVolumeClaim", namespace: c.namespace ?? "", name: c.name))
             }

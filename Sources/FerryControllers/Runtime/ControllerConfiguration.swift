@@ -21,13 +21,19 @@ public struct ControllerConfiguration: Sendable {
     public var defaultFSType: String
     public var extraCreateMetadata: Bool
     public var preventVolumeModeConversion: Bool
+    /// `--strict-topology`: under WaitForFirstConsumer, send only the selected node's topology.
+    public var strictTopology: Bool
+    /// `--immediate-topology`: under Immediate binding without allowedTopologies, send the aggregated topology of
+    /// the nodes where the driver runs (true, upstream's default) or no requirement (false).
+    public var immediateTopology: Bool
     /// Component name on events.
     public var component: String
 
     public init(driver: DriverCapabilities?, featureGates: FeatureGates = FeatureGates(), timeout: Duration = .seconds(10),
                 retryIntervalStart: Duration = .seconds(1), retryIntervalMax: Duration = .seconds(300), workers: Int = 10,
                 resyncInterval: Duration = .seconds(600), sweepInterval: Duration = .seconds(300), defaultFSType: String = "",
-                extraCreateMetadata: Bool = false, preventVolumeModeConversion: Bool = true, component: String = "ferry") {
+                extraCreateMetadata: Bool = false, preventVolumeModeConversion: Bool = true, strictTopology: Bool = false,
+                immediateTopology: Bool = true, component: String = "ferry") {
         self.driver = driver
         self.featureGates = featureGates
         self.timeout = timeout
@@ -39,6 +45,8 @@ public struct ControllerConfiguration: Sendable {
         self.defaultFSType = defaultFSType
         self.extraCreateMetadata = extraCreateMetadata
         self.preventVolumeModeConversion = preventVolumeModeConversion
+        self.strictTopology = strictTopology
+        self.immediateTopology = immediateTopology
         self.component = component
     }
 }
@@ -66,6 +74,8 @@ public struct ReconcileContext: Sendable {
     public let sharedReads = SharedReads()
     /// Serialises adding and removing a source's protection finalizer.
     public let sourceLocks = SourceLocks()
+    /// The topology requirement each claim's CreateVolume carried, so a retry repeats the same request.
+    public let topologyMemo = TopologyMemo()
 
     public init(kube: any KubeVerbs, cache: any ClusterCache, csi: (any CSIControllerCalls)?, feedback: Feedback,
                 metrics: ControllerMetrics, configuration: ControllerConfiguration, logger: Logger,

@@ -27,6 +27,13 @@ struct FormatKeys: Sendable {
         authData = try KeyDerivation.hkdfSHA256(key: formatKey, salt: uniqueID, info: Array("CHECKSUM".utf8), length: 32)
     }
 
+    /// The keys from an already derived format key (``RepositoryKey``): no KDF.
+    init(formatKey: [UInt8], uniqueID: [UInt8]) throws {
+        self.formatKey = formatKey
+        aesKey = try KeyDerivation.hkdfSHA256(key: formatKey, salt: uniqueID, info: Array("AES".utf8), length: 32)
+        authData = try KeyDerivation.hkdfSHA256(key: formatKey, salt: uniqueID, info: Array("CHECKSUM".utf8), length: 32)
+    }
+
     /// Opens nonce(12) ‖ ciphertext ‖ tag(16). Returns nil when authentication fails.
     func open(_ sealed: [UInt8]) -> [UInt8]? {
         guard sealed.count >= 12 + 16 else { return nil }

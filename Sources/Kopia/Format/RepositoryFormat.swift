@@ -15,6 +15,9 @@ public struct RepositoryFormat: Sendable {
     /// `eccOverheadPercent` is 0 (Kopia's rule in `repo/format/format_provider.go`).
     public let errorCorrection: ErrorCorrection?
 
+    /// The key the password derived for this repository: opens it again without the KDF (``RepositoryKey``).
+    public let repositoryKey: RepositoryKey
+
     /// IKM for DeriveKey: masterKey when password change is enabled (v2/v3), else the formatKey (v1) — §2.8.
     private let derivationKey: [UInt8]
 
@@ -30,6 +33,19 @@ public struct RepositoryFormat: Sendable {
     ///   ("wrong password, or not a Kopia repository"), `.unknownAlgorithm` (named), `.unsupportedFormat`,
     ///   `.corruptBlob`; storage errors pass through. Every error names the blob.
     public static func open(storage: any BlobStorage, password: String) async throws -> RepositoryFormat {
+        try await open(storage: storage, unlock: .password(password))
+    }
+
+    /// How a repository is unlocked: with its password (the KDF runs), or with the key the password derives for
+    /// it (``RepositoryKey``; no KDF).
+    public enum Unlock: Sendable {
+        case password(String)
+        case key(RepositoryKey)
+    }
+
+    /// `open(storage:password:)`, unlocked either way. A key made for another repository (another `uniqueID` or
+    /// key algorithm) is refused as `.wrongPassword` naming that.
+    public static func open(storage: any BlobStorage, unlock: Unlock) async throws -> RepositoryFormat {
         let raw: [UInt8]
         do {
             raw = try await storage.read(FormatBlob.blobID)
@@ -39,8 +55,19 @@ public struct RepositoryFormat: Sendable {
                              blobID: FormatBlob.blobID)
         }
         let blob = try FormatBlob.decode(raw)
-        let keys = try await BlockingIO.run {
-            try FormatKeys(password: password, uniqueID: blob.uniqueID, keyAlgorithm: blob.keyAlgorithm)
+        let keys: FormatKeys
+        switch unlock {
+        case .password(let password):
+            keys = try await BlockingIO.run {
+                try FormatKeys(password: password, uniqueID: blob.uniqueID, keyAlgorithm: blob.keyAlgorithm)
+            }
+        case .key(let key):
+            guard key.uniqueID == blob.uniqueID, key.keyAlgorithm == blob.keyAlgorithm else {
+                throw KopiaError(.wrongPassword,
+                                 "the repository key was derived for another repository (or before its password changed): it names uniqueID \(Hex.encode(key.uniqueID.prefix(8)))… and \(key.keyAlgorithm), this repository has \(Hex.encode(blob.uniqueID.prefix(8)))… and \(blob.keyAlgorithm)",
+                                 blobID: FormatBlob.blobID)
+            }
+            keys = try FormatKeys(formatKey: key.bytes, uniqueID: blob.uniqueID)
         }
         guard let plaintext = keys.open(blob.encryptedBlockFormat) else {
             throw KopiaError(.wrongPassword, "wrong password, or not a Kopia repository", blobID: FormatBlob.blobID)
@@ -72,6 +99,7 @@ public struct RepositoryFormat: Sendable {
             throw error.adding(blobID: blob)
         }
         derivationKey = parameters.enablePasswordChange ? parameters.masterKey : keys.formatKey
+        repositoryKey = RepositoryKey(keyAlgorithm: formatBlob.keyAlgorithm, uniqueID: formatBlob.uniqueID, bytes: keys.formatKey)
     }
 
     /// Seals one unit the way Kopia's format encryptor does (§4.2–§4.4): AEAD with contentKey = HMAC(K_enc, iv),

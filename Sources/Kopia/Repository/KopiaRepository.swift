@@ -34,7 +34,15 @@ public struct KopiaRepository: Sendable {
     public static func open(storage: any BlobStorage, password: String, logger: Logger) async throws
         -> KopiaRepository
     {
-        let format = try await RepositoryFormat.open(storage: storage, password: password)
+        try await open(storage: storage, unlock: .password(password), logger: logger)
+    }
+
+    /// `open(storage:password:logger:)` unlocked with the password or with the key it derives
+    /// (``RepositoryKey``: no KDF).
+    public static func open(storage: any BlobStorage, unlock: RepositoryFormat.Unlock, logger: Logger) async throws
+        -> KopiaRepository
+    {
+        let format = try await RepositoryFormat.open(storage: storage, unlock: unlock)
         let contents = try await ContentManager.open(storage: storage, format: format, logger: logger)
         let manifests = try await ManifestStore.load(from: contents, logger: logger)
         let repository = try KopiaRepository(storage: storage, format: format, contents: contents,

@@ -8,8 +8,9 @@ import Logging
 /// connect, and one node plugin per node (Identity and Node) on `DIR/plugins/<node>/csi.sock` for that node's
 /// kubelet. Stops the servers and removes the sockets when cancelled.
 ///
-/// Differs from a real deployment: no node-driver-registrar (kubelets find their plugin socket by path) and no
-/// CSIDriver/CSINode objects (the components know the driver's name and topology key).
+/// Differs from a real deployment: no node-driver-registrar (kubelets find their plugin socket by path and register
+/// the driver in the node's CSINode themselves, ``CSINodeRegistration``) and no CSIDriver object (the components
+/// know the driver's name and topology key).
 public struct CSIDriverComponent: ClusterComponent {
     public var name: String { "csi-driver" }
 

@@ -58,6 +58,10 @@ struct ControllerCommand: AsyncParsableCommand {
     var httpEndpoint = ""
     @Option(help: "Ferry's own namespace (Lease, work objects; default: the configuration's).")
     var namespace: String?
+    @Flag(name: .customLong("strict-topology"), help: "WaitForFirstConsumer: send only the selected node's topology to CreateVolume (default: the topologies of every node with the driver's topology keys, selected node first).")
+    var strictTopology = false
+    @Option(name: .customLong("immediate-topology"), help: "Immediate binding without allowedTopologies: send the topologies of every node where the driver runs (true) or no topology requirement (false).")
+    var immediateTopology = "true"
     @Option(help: "How often orphaned source-protection finalizers are swept (0 = only at start).")
     var orphanSweepInterval = "5m"
     @Option(help: "How often waiting claims are looked at again without an event.")
@@ -86,6 +90,9 @@ struct ControllerCommand: AsyncParsableCommand {
         let lease = (try duration("leader-election-lease-duration", leaderElectionLeaseDuration),
                      try duration("leader-election-renew-deadline", leaderElectionRenewDeadline),
                      try duration("leader-election-retry-period", leaderElectionRetryPeriod))
+        guard Self.goBool(immediateTopology) != nil else {
+            throw ValidationError("--immediate-topology: invalid boolean \(immediateTopology) (true or false)")
+        }
         guard workerThreads > 0 else { throw ValidationError("--worker-threads must be at least 1") }
         guard kubeApiQps > 0, kubeApiBurst > 0 else { throw ValidationError("--kube-api-qps and --kube-api-burst must be positive") }
 
@@ -169,6 +176,15 @@ struct ControllerCommand: AsyncParsableCommand {
         }
     }
 
+    /// Go's `strconv.ParseBool`, as external-provisioner reads `--immediate-topology=false`.
+    static func goBool(_ text: String) -> Bool? {
+        switch text {
+        case "1", "t", "T", "true", "TRUE", "True": true
+        case "0", "f", "F", "false", "FALSE", "False": false
+        default: nil
+        }
+    }
+
     static func say(_ line: String) { FileHandle.standardError.write(Data("ferry controller: \(line)\n".utf8)) }
 
     // swiftlint:disable:next function_parameter_count
@@ -207,23 +223,30 @@ struct ControllerCommand: AsyncParsableCommand {
 
         let configuration = ControllerConfiguration(
             driver: driver, featureGates: gates, timeout: timeout, retryIntervalStart: retry.0, retryIntervalMax: retry.1,
-            workers: workerThreads, resyncInterval: resync, sweepInterval: sweep, component: "ferry")
+            workers: workerThreads, resyncInterval: resync, sweepInterval: sweep, strictTopology: strictTopology,
+            immediateTopology: Self.goBool(immediateTopology) ?? true, component: "ferry")
         // Populator pods are watched cluster-wide when RBAC allows it (repositoryPVC pods run in owner namespaces).
         let listAll = (try? await client.canI("list", group: "", resource: "pods"))?.allowed == true
         let watchAll = (try? await client.canI("watch", group: "", resource: "pods"))?.allowed == true
         let cache = InformerCache(client: client, served: served, populatorNamespace: populator.workNamespace ?? namespace,
-                                  populatorPodsInEveryNamespace: listAll && watchAll, logger: logger)
+                                  populatorPodsInEveryNamespace: listAll && watchAll,
+                                  topology: driver?.accessibilityConstraints ?? false, logger: logger)
         let context = ReconcileContext(
             kube: kube, cache: cache, csi: channel.map { ControllerClient(channel: $0) },
             feedback: Feedback(sink: EventRecorder(client: client, component: "ferry", host: identity, logger: logger)),
             metrics: metrics, configuration: configuration, logger: logger)
-        let kopia: (any KopiaClaimReconciling)?
+        let kopia: KopiaPopulator?
         do { kopia = try populator.makePopulator(namespace: namespace, logger: logger) } catch {
             Self.say("the Kopia populator cannot start (claims with Kopia sources will wait): \(error)")
             kopia = nil
         }
         let controller = Controller(context: context, kopia: kopia)
         controller.register(cache)
+        // The owner's side of every KopiaSnapshot: status kept current and its repository kept open, claims or not.
+        let kopiaSnapshots = served.kopiaSnapshots ? kopia.map {
+            KopiaSnapshotController(client: client, reconciler: KopiaSnapshotStatusReconciler(
+                populator: $0, recheckInterval: $0.repositories.indexRefreshInterval), context: context, logger: logger)
+        } : nil
 
         let leading = LeadingFlag()
         let work: @Sendable () async throws -> Void = {
@@ -240,6 +263,7 @@ struct ControllerCommand: AsyncParsableCommand {
                     logger.info("caches synced, reconciling")
                     await controller.run()
                 }
+                if let kopiaSnapshots { group.addTask { await kopiaSnapshots.run() } }
                 await group.next()
                 group.cancelAll()
             }

@@ -14,7 +14,9 @@ struct PopulateCommand: AsyncParsableCommand {
         discussion: """
             The repository comes from the environment exactly as VolSync's kopia-config Secret names it
             (KOPIA_REPOSITORY, KOPIA_PASSWORD, AWS_*); the controller passes them through a short-lived Secret, never
-            as arguments. The snapshot is normally pinned with --snapshot ID; with a selection instead, the chosen
+            as arguments. When the controller has opened the repository itself, that Secret carries
+            FERRY_KOPIA_REPOSITORY_KEY (the key the password derives for this one repository) instead of
+            KOPIA_PASSWORD, and the password key derivation is skipped. The snapshot is normally pinned with --snapshot ID; with a selection instead, the chosen
             ID is reported so the controller can pin it.
 
             Resumable: files already present with the snapshot's size and mtime are kept (--skip-existing

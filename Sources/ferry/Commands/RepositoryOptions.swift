@@ -56,14 +56,29 @@ struct RepositoryOptions: ParsableArguments {
         return password
     }
 
-    /// Opens the repository (format, index, manifests).
+    /// Opens the repository (format, index, manifests). With `FERRY_KOPIA_REPOSITORY_KEY` (the key the password
+    /// derives for this repository, which Ferry's controller hands its populator pods instead of the password) the
+    /// password KDF is skipped; if that key does not open the repository and a password is given too, the password
+    /// is tried.
     func open(logger: Logger) async throws -> KopiaRepository {
+        let environment = ProcessInfo.processInfo.environment
         let location = try location()
-        let password = try password()
-        let storage = try location.makeStorage(environment: ProcessInfo.processInfo.environment,
+        let storage = try location.makeStorage(environment: environment,
                                                s3Overrides: s3.overrides, gcsOverrides: gcs.overrides,
                                                azureOverrides: azure.overrides,
                                                httpClient: try ProcessHTTPClient.shared(), logger: logger)
-        return try await KopiaRepository.open(storage: storage, password: password, logger: logger)
+        let hasPassword = passwordFile != nil || environment["KOPIA_PASSWORD"] != nil
+        if let text = environment[RepositoryKey.environmentKey], !text.isEmpty {
+            let key: RepositoryKey
+            do { key = try RepositoryKey(encoded: text) } catch {
+                throw CommandError.usage("\(RepositoryKey.environmentKey): \(error.message)")
+            }
+            do {
+                return try await KopiaRepository.open(storage: storage, unlock: .key(key), logger: logger)
+            } catch let error as KopiaError where error.code == .wrongPassword && hasPassword {
+                logger.info("repository key refused, trying the password", metadata: ["error": "\(error.message)"])
+            }
+        }
+        return try await KopiaRepository.open(storage: storage, password: try password(), logger: logger)
     }
 }

@@ -9,6 +9,7 @@ public final class FakeCSIController: CSIControllerCalls, Sendable {
     struct State {
         var volumes: [String: Volume] = [:]  // by name
         var calls: [String] = []
+        var createRequests: [CreateVolumeRequest] = []
         var faults: [String: [RPCError]] = [:]
         var echoContentSource = true
         var next = 1
@@ -22,6 +23,8 @@ public final class FakeCSIController: CSIControllerCalls, Sendable {
 
     public var volumes: [String: Volume] { state.withLock { $0.volumes } }
     public var calls: [String] { state.withLock { $0.calls } }
+    /// Every CreateVolume request received (failed ones included), oldest first.
+    public var createVolumeRequests: [CreateVolumeRequest] { state.withLock { $0.createRequests } }
     /// The next calls of `method` (`CreateVolume`, `DeleteVolume`) fail with these errors, in order.
     public func fail(_ method: String, with errors: [RPCError]) { state.withLock { $0.faults[method, default: []] += errors } }
     public func setEchoContentSource(_ on: Bool) { state.withLock { $0.echoContentSource = on } }
@@ -43,6 +46,7 @@ public final class FakeCSIController: CSIControllerCalls, Sendable {
     }
 
     public func createVolume(_ request: CreateVolumeRequest, timeout: Duration) async throws -> CreateVolumeResponse {
+        state.withLock { $0.createRequests.append(request) }
         try enter("CreateVolume")
         return state.withLock { s in
             if let v = s.volumes[request.name] { return .init(volume: v) }

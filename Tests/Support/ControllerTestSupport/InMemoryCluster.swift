@@ -188,4 +188,8 @@ public final class InMemoryCluster: KubeVerbs, ClusterCache, EventSink, Sendable
             SourceReference(group: "", kind: "PersistentVolumeClaim", namespace: $0.namespace ?? "", name: $0.name)
         }
     }
+    /// The stored CSINodes and Nodes (an empty view when there are none, as a cluster without them).
+    public func nodeTopology(driver: String) -> NodeTopologyView? {
+        NodeTopologyView(driver: driver, csiNodes: all(CSINode.self), nodes: all(Node.self))
+    }
 }

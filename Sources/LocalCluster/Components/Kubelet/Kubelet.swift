@@ -9,7 +9,9 @@ import Synchronization
 /// (kubernetes.md §9; issue 11 item 5).
 ///
 /// Reproduces: Node registration with `kubernetes.io/hostname`, `kubernetes.io/os`, `kubernetes.io/arch` and the CSI
-/// topology label the node plugin reports (NodeGetInfo, as node-driver-registrar adds it), a Ready condition,
+/// topology label the node plugin reports (NodeGetInfo, as node-driver-registrar adds it) and the
+/// `csi.volume.kubernetes.io/nodeid` annotation, the node's CSINode with the driver's entry (``CSINodeRegistration``),
+/// a Ready condition,
 /// capacity and addresses; pods with `spec.nodeName` of this node run through ``PodWorker`` — CSI
 /// NodeStage/NodePublish over the node plugin's socket, each container's `command`/`args` (the image's entrypoint
 /// from the image table when `command` is empty) as a process in a private mount namespace (`unshare --mount`)
@@ -40,7 +42,10 @@ public struct Kubelet: ClusterComponent {
         defer { channel.close() }
         let nodeClient = NodeClient(channel: channel)
         let info = try await Self.nodeInfo(nodeClient)
-        try await register(context.client, topology: info.accessibleTopology?.segments ?? [:])
+        let driverName = try await Self.pluginName(IdentityClient(channel: channel))
+        let node = try await register(context.client, topology: info.accessibleTopology?.segments ?? [:],
+                                      nodeIDs: [driverName: info.nodeId])
+        try await CSINodeRegistration.register(context.client, node: node, driver: driverName, info: info)
         try FileManager.default.createDirectory(at: layout.kubeletDirectory(nodeName), withIntermediateDirectories: true)
         let kubelet = KubeletContext(
             client: context.client, nodeName: nodeName, layout: layout, images: ImageTable(context.options.images),
@@ -70,8 +75,19 @@ public struct Kubelet: ClusterComponent {
         }
     }
 
-    /// Creates (or refreshes) this node's Node object.
-    private func register(_ client: KubeClient, topology: [String: String]) async throws {
+    static func pluginName(_ identity: IdentityClient) async throws -> String {
+        while true {
+            do { return try await identity.getPluginInfo(options: CallOptions(timeout: .seconds(5), waitForReady: true)).name } catch {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
+    /// Creates (or refreshes) this node's Node object: labels, the driver's topology labels, and the
+    /// `csi.volume.kubernetes.io/nodeid` annotation (a JSON map driver → node ID) the kubelet's CSI plugin
+    /// registration writes.
+    @discardableResult
+    private func register(_ client: KubeClient, topology: [String: String], nodeIDs: [String: String]) async throws -> Node {
         var arch = utsname()
         uname(&arch)
         let machine = withUnsafeBytes(of: &arch.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
@@ -94,14 +110,17 @@ public struct Kubelet: ClusterComponent {
         var node: Node
         if var existing = try? await client.get(Node.self, name: nodeName) {
             existing.metadata.labels.merge(labels) { _, l in l }
+            existing.metadata.annotations[CSINodeRegistration.nodeIDAnnotation] = CSINodeRegistration.nodeIDs(
+                merging: nodeIDs, into: existing.metadata.annotations[CSINodeRegistration.nodeIDAnnotation])
             node = try await client.update(existing)
         } else {
             node = Node(name: nodeName)
             node.metadata.labels = labels
+            node.metadata.annotations[CSINodeRegistration.nodeIDAnnotation] = CSINodeRegistration.nodeIDs(merging: nodeIDs, into: nil)
             node = try await client.create(node)
         }
         node.object["status"] = .object(status)
-        _ = try await client.updateStatus(node)
+        return try await client.updateStatus(node)
     }
 }
 

@@ -15,7 +15,7 @@ struct S3StorageFaultTests {
         [.status(429, code: "TooManyRequests"), .dropConnection, .status(503, code: "ServiceUnavailable")],
     ])
     func transientFailuresAreRetriedUntilTheyPass(_ faults: [Fault]) async throws {
-        try await withMotoServer(authenticated: false) { server in
+        try await withMotoServer { server in
             try await server.createBucket("flaky")
             let direct = try S3StorageMotoTests.storage(server, bucket: "flaky", prefix: "r/")
             let payload = (0..<5000).map { UInt8(truncatingIfNeeded: $0) }
