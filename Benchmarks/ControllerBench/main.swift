@@ -405,6 +405,9 @@ struct ControllerBench {
               + "\(s.count)/\(n) PVs, the last \(String(format: "%.2f", last)) s after the first create "
               + "(waited \(String(format: "%.2f", seconds(end - start))) s); claim POST → PV: p50 \(String(format: "%.1f", pct(0.5))) ms, "
               + "p99 \(String(format: "%.1f", pct(0.99))) ms, max \(String(format: "%.1f", latencies.last ?? 0)) ms")
+        let outcomes = controller.context.metrics.render().split(separator: "\n")
+            .filter { $0.hasPrefix("ferry_operations_total") }.map { $0.replacingOccurrences(of: "ferry_operations_total", with: "") }
+        print("  reconcile outcomes: " + outcomes.joined(separator: ", "))
         await w.stop()
     }
 }
