@@ -1,7 +1,7 @@
 # The Kopia part of `make demo` (issue 13 item 7). Sourced by scripts/demo.sh once its VolumeSnapshot part is done,
 # with the local control plane and `ferry controller` still running (the cluster maps the chart's image
 # ghcr.io/ferry-csi/ferry to the ferry binary; the controller runs populator pods with it in ferry-system).
-# Uses demo.sh's helpers (say, k, fail, wait_for, jp, tree_sums, now) and variables: bin, cluster, work, src_handle
+# Uses the helpers of scripts/lib/demo-lib.sh (sourced by demo.sh) and demo.sh's variables: bin, cluster, work, src_handle
 # (production's volume, the tree that is backed up), pvc_cols, event_cols.
 #
 # Backs up production's volume with `ferry snapshot create` under VolSync's identity
@@ -21,11 +21,9 @@ spec:
   accessModes: [ReadWriteMany]
   resources: {requests: {storage: 1Gi}}
 YAML
-wait_for 30 "production/kopia-repository Bound" \
-  sh -c "kubectl get pvc -n production kopia-repository -o jsonpath='{.status.phase}' | grep -qx Bound"
-repo_pv="$(jp pvc -n production kopia-repository -o jsonpath='{.spec.volumeName}')"
-repo="$cluster/volumes/$(jp pv "$repo_pv" -o jsonpath='{.spec.csi.volumeHandle}')"
-[ -d "$repo" ] || fail "no volume directory for production/kopia-repository"
+wait_field 30 production pvc/kopia-repository .status.phase Bound
+claim_volume production kopia-repository
+repo="$cluster/volumes/$claim_handle"
 backup_source="$cluster/volumes/$src_handle"
 # What VolSync's Kopia mover does in production, here with Ferry's own CLI: production's volume backed up into the
 # repository under the identity the mover uses (<sourceName>-backup-<namespace>@<namespace>:/data).
@@ -69,20 +67,15 @@ spec:
   resources: {requests: {storage: 1Gi}}
   dataSourceRef: {apiGroup: ferry.io, kind: DataSourceLink, name: webapp-backup}
 YAML
-wait_for 30 "a Warning on staging/webapp-restored naming the missing ReferenceGrant" \
-  sh -c "kubectl get events -n staging --field-selector involvedObject.name=webapp-restored,type=Warning -o jsonpath='{.items[*].message}' | grep -q ReferenceGrant"
-sleep 1
-phase="$(jp pvc -n staging webapp-restored -o jsonpath='{.status.phase}')"
-[ "$phase" = Pending ] || fail "staging/webapp-restored is $phase without a grant (expected Pending)"
+wait_warning 30 staging webapp-restored ReferenceGrant
+expect_pending staging webapp-restored
 k get pvc -n staging webapp-restored -o custom-columns="$pvc_cols"
 k get events -n staging --field-selector involvedObject.name=webapp-restored,type=Warning -o custom-columns="$event_cols" | cut -c1-260
 [ -z "$(jp pods,pvc,secrets -A -l ferry.io/populate-for -o name)" ] || fail "a populator object exists although nothing was granted"
 echo "   no populator pod, no prime PVC, no credentials anywhere but production"
 
 say "K4. production grants staging's PVCs its KopiaSnapshots"
-kubectl wait -n staging pvc/webapp-restored --for=jsonpath='{.status.phase}'=Bound --timeout=60s > "$work/kopia-wait.out" 2>&1 &
-kopia_wait_pid=$!
-pids+=($kopia_wait_pid)
+bound_watch staging webapp-restored 60 "$work/kopia-wait.out"
 sleep 1
 k apply -f - <<'YAML'
 apiVersion: gateway.networking.k8s.io/v1beta1
@@ -93,7 +86,7 @@ spec:
   to: [{group: ferry.io, kind: KopiaSnapshot}]
 YAML
 granted=$(now)
-if ! wait "$kopia_wait_pid"; then
+if ! wait "$bound_watch_pid"; then
   cat "$work/kopia-wait.out" >&2
   kubectl get events -n staging --field-selector involvedObject.name=webapp-restored -o custom-columns="$event_cols" >&2 || true
   kubectl get pods,pvc,events -n production >&2 || true
@@ -102,21 +95,15 @@ if ! wait "$kopia_wait_pid"; then
 fi
 kopia_bound=$(now)
 sed 's/^/   /' "$work/kopia-wait.out"
-kopia_after=$(python3 -c "print('%.2f' % max(0.0, $kopia_bound - $granted))")
+kopia_after=$(seconds_between "$granted" "$kopia_bound")
 echo "   staging/webapp-restored Bound ${kopia_after} s after the grant was stored"
 k get pvc -n staging webapp-restored -o custom-columns="$pvc_cols"
-k get events -n staging --field-selector involvedObject.name=webapp-restored --sort-by=.lastTimestamp \
-  -o custom-columns="$event_cols" | cut -c1-260
-kpv="$(jp pvc -n staging webapp-restored -o jsonpath='{.spec.volumeName}')"
-k get pv "$kpv" -o jsonpath='{.metadata.annotations}' | python3 -c '
-import json, sys
-for key, value in sorted(json.load(sys.stdin).items()):
-    if key.startswith("ferry.io/"):
-        print("   %s: %s" % (key, value))'
+claim_events staging webapp-restored
+claim_volume staging webapp-restored
+annotations "$claim_pv" ferry.io/
 
 say "K5. The data in staging's volume, against production's backed-up volume"
-khandle="$(jp pv "$kpv" -o jsonpath='{.spec.csi.volumeHandle}')"
-[ -n "$khandle" ] && [ -d "$cluster/volumes/$khandle" ] || fail "no volume directory for staging/webapp-restored"
+khandle="$claim_handle"
 tree_sums "$cluster/volumes/$khandle" > "$work/kopia-restored.sha256"
 echo "   volume $khandle holds:"; sed 's/^/     /' "$work/kopia-restored.sha256"
 if cmp -s "$work/source.sha256" "$work/kopia-restored.sha256" \

@@ -49,24 +49,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
-fail() { echo "demo: FAILED: $*" >&2; exit 1; }
-# Every kubectl command is printed before it runs.
-k() { printf '\033[2m$ kubectl %s\033[0m\n' "$*" >&2; kubectl "$@"; }
-now() { date +%s.%N; }
-# wait_for SECONDS "what" command… : polls every 0.1 s until the command succeeds.
-wait_for() {
-  local limit="$1" what="$2"; shift 2
-  local deadline; deadline=$(python3 -c "import time; print(time.time() + $limit)")
-  until "$@" >/dev/null 2>&1; do
-    python3 -c "import sys, time; sys.exit(0 if time.time() < $deadline else 1)" \
-      || fail "$what: not reached within ${limit} s"
-    sleep 0.1
-  done
-}
-jp() { kubectl get "$@" 2>/dev/null; }   # quiet reads used by the polls
-pvc_cols='NAME:.metadata.name,STATUS:.status.phase,VOLUME:.spec.volumeName,CAPACITY:.status.capacity.storage,STORAGECLASS:.spec.storageClassName'
-event_cols='TYPE:.type,REASON:.reason,FROM:.source.component,MESSAGE:.message'
+source scripts/lib/demo-lib.sh
 
 say "1. Start the local control plane and Ferry"
 "$bin/ferry-localcluster" up --dir "$cluster" --image "ghcr.io/ferry-csi/ferry=$bin/ferry" > "$work/cluster.log" 2>&1 &
@@ -164,16 +147,12 @@ spec:
   - name: data
     persistentVolumeClaim: {claimName: webapp-data}
 YAML
-wait_for 30 "production/webapp-data Bound" \
-  sh -c "kubectl get pvc -n production webapp-data -o jsonpath='{.status.phase}' | grep -qx Bound"
-wait_for 60 "pod production/fill-webapp-data Succeeded" \
-  sh -c "kubectl get pod -n production fill-webapp-data -o jsonpath='{.status.phase}' | grep -qx Succeeded"
+wait_field 30 production pvc/webapp-data .status.phase Bound
+wait_field 60 production pod/fill-webapp-data .status.phase Succeeded
 k get pvc -n production -o custom-columns="$pvc_cols"
 k get pod -n production -o custom-columns=NAME:.metadata.name,NODE:.spec.nodeName,PHASE:.status.phase
-src_pv="$(jp pvc -n production webapp-data -o jsonpath='{.spec.volumeName}')"
-src_handle="$(jp pv "$src_pv" -o jsonpath='{.spec.csi.volumeHandle}')"
-[ -n "$src_handle" ] && [ -d "$cluster/volumes/$src_handle" ] || fail "no volume directory for production/webapp-data"
-tree_sums() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
+claim_volume production webapp-data
+src_handle="$claim_handle"
 tree_sums "$cluster/volumes/$src_handle" > "$work/source.sha256"
 [ -s "$work/source.sha256" ] || fail "the pod wrote nothing into volume $src_handle"
 echo "   volume $src_handle now holds:"; sed 's/^/     /' "$work/source.sha256"
@@ -184,8 +163,7 @@ kind: VolumeSnapshot
 metadata: {name: webapp-nightly, namespace: production}
 spec: {volumeSnapshotClassName: local, source: {persistentVolumeClaimName: webapp-data}}
 YAML
-wait_for 30 "production/webapp-nightly readyToUse" \
-  sh -c "kubectl get volumesnapshot -n production webapp-nightly -o jsonpath='{.status.readyToUse}' | grep -qx true"
+wait_field 30 production volumesnapshot/webapp-nightly .status.readyToUse true
 k get volumesnapshot -n production -o custom-columns=NAME:.metadata.name,READY:.status.readyToUse,SOURCE:.spec.source.persistentVolumeClaimName,CONTENT:.status.boundVolumeSnapshotContentName
 
 say "3. staging: a DataSourceLink to production's snapshot, and an ordinary claim that names the link"
@@ -205,11 +183,8 @@ spec:
   resources: {requests: {storage: 1Gi}}
   dataSourceRef: {apiGroup: ferry.io, kind: DataSourceLink, name: webapp-nightly}
 YAML
-wait_for 30 "a Warning on staging/webapp-data naming the missing ReferenceGrant" \
-  sh -c "kubectl get events -n staging --field-selector involvedObject.name=webapp-data,type=Warning -o jsonpath='{.items[*].message}' | grep -q ReferenceGrant"
-sleep 1
-phase="$(jp pvc -n staging webapp-data -o jsonpath='{.status.phase}')"
-[ "$phase" = Pending ] || fail "staging/webapp-data is $phase without a grant (expected Pending)"
+wait_warning 30 staging webapp-data ReferenceGrant
+expect_pending staging webapp-data
 k get pvc -n staging webapp-data -o custom-columns="$pvc_cols"
 say "   Pending — and Ferry says why:"
 k describe pvc -n staging webapp-data
@@ -217,9 +192,7 @@ k get datasourcelink -n staging -o wide
 
 say "4. The owner of production allows it (a ReferenceGrant in production)"
 # A watch started before the grant exists reports the moment the claim binds.
-kubectl wait -n staging pvc/webapp-data --for=jsonpath='{.status.phase}'=Bound --timeout=30s > "$work/wait.out" 2>&1 &
-wait_pid=$!
-pids+=($wait_pid)
+bound_watch staging webapp-data 30 "$work/wait.out"
 sleep 1
 before=$(now)
 k apply -f - <<'YAML'
@@ -231,27 +204,23 @@ spec:
   to: [{group: snapshot.storage.k8s.io, kind: VolumeSnapshot}]
 YAML
 stored=$(now)
-wait "$wait_pid" || { cat "$work/wait.out" >&2; fail "staging/webapp-data not Bound within 30 s of the grant"; }
+wait "$bound_watch_pid" || { cat "$work/wait.out" >&2; fail "staging/webapp-data not Bound within 30 s of the grant"; }
 end=$(now)
 printf '\033[2m$ kubectl wait -n staging pvc/webapp-data --for=jsonpath={.status.phase}=Bound --timeout=30s  (started before the apply)\033[0m\n' >&2
 sed 's/^/   /' "$work/wait.out"
-bound_after=$(python3 -c "print('%.2f' % max(0.0, $end - $stored))")
-with_apply=$(python3 -c "print('%.2f' % ($end - $before))")
+bound_after=$(seconds_between "$stored" "$end")
+with_apply=$(seconds_between "$before" "$end")
 [ "$(jp pvc -n staging webapp-data -o jsonpath='{.status.phase}')" = Bound ] || fail "staging/webapp-data is not Bound"
 echo "   staging/webapp-data Bound ${bound_after} s after the grant was stored (${with_apply} s counting kubectl apply's own start-up)"
 k get pvc -n staging webapp-data -o custom-columns="$pvc_cols"
-pv="$(jp pvc -n staging webapp-data -o jsonpath='{.spec.volumeName}')"
-k get pv "$pv" -o jsonpath='{.metadata.annotations}' | python3 -c '
-import json, sys
-for key, value in sorted(json.load(sys.stdin).items()):
-    if key.startswith("ferry.io/") or key.startswith("pv.kubernetes.io/provisioned-by"):
-        print("   %s: %s" % (key, value))'
+claim_volume staging webapp-data
+annotations "$claim_pv" ferry.io/ pv.kubernetes.io/provisioned-by
 k get datasourcelink -n staging -o wide
-k get events -n staging --field-selector involvedObject.name=webapp-data --sort-by=.lastTimestamp -o custom-columns="$event_cols" | cut -c1-220
+claim_events staging webapp-data
 
 say "5. The data, in staging's new volume"
-handle="$(jp pv "$pv" -o jsonpath='{.spec.csi.volumeHandle}')"
-[ -n "$handle" ] && [ "$handle" != "$src_handle" ] || fail "staging's PV has no volume of its own (handle '$handle')"
+handle="$claim_handle"
+[ "$handle" != "$src_handle" ] || fail "staging's PV has no volume of its own (handle '$handle')"
 tree_sums "$cluster/volumes/$handle" > "$work/restored.sha256"
 echo "   volume $handle holds:"; sed 's/^/     /' "$work/restored.sha256"
 if cmp -s "$work/source.sha256" "$work/restored.sha256"; then

@@ -8,6 +8,9 @@
 // 2. Grant-to-provisioning-start latency: claims wait for a grant; each grant is created alone and the time until
 //    the driver receives that claim's CreateVolume is measured (p50, p99).
 // 3. RSS of a `ferry controller --standalone` process with M claims (default 10,000) cached.
+// 4. A burst of B claims (default 1,000) created while the controller runs (caches synced, grants in place): time
+//    from the first claim's create to the last PV, and per-claim latency (claim POST → its PV seen by a watch).
+// 5. The compact cache against the decoded one (`InformerStorage`), same run: --ab-runs pairs of throughput runs.
 import CSI
 import CurlHTTP
 import CSITestSupport
@@ -32,12 +35,21 @@ struct ControllerBench {
         let latencySamples = value("--latency-samples", 100)
         let cached = value("--cached", 10_000)
         let slowSample = value("--slow-sample", 40)
+        let burst = value("--burst", 1000)
+        let abRuns = value("--ab-runs", 0)
         try await provisioningThroughput(claims: claims, qps: 200, burst: 400, label: "ferry defaults (200 QPS, burst 400)")
         try await provisioningThroughput(claims: claims, qps: 2000, burst: 4000, label: "tuned (2000 QPS, burst 4000)")
         try await provisioningThroughput(claims: slowSample, qps: 5, burst: 10, label: "external-provisioner client defaults (5 QPS, burst 10)",
                                          extrapolateTo: claims)
-        try await grantLatency(samples: latencySamples)
+        if latencySamples > 0 { try await grantLatency(samples: latencySamples) }
         if cached > 0 { try await residentMemory(claims: cached) }
+        if burst > 0 { try await burstWhileRunning(claims: burst) }
+        for _ in 0..<abRuns {
+            for storage in [InformerStorage.compact, .decoded] {
+                try await provisioningThroughput(claims: claims, qps: 200, burst: 400, label: "ferry defaults, \(storage) cache",
+                                                 storage: storage)
+            }
+        }
     }
 
     // MARK: Fixture
@@ -113,8 +125,9 @@ struct ControllerBench {
             return try await client.create(c)
         }
 
-        func controller(qps: Double, burst: Int, workers: Int = 10) -> (InformerCache, Controller) {
-            let cache = InformerCache(client: client, served: .init(links: true, grantVersion: "v1beta1", snapshots: true), logger: logger)
+        func controller(qps: Double, burst: Int, workers: Int = 10, storage: InformerStorage = .compact) -> (InformerCache, Controller) {
+            let cache = InformerCache(client: client, served: .init(links: true, grantVersion: "v1beta1", snapshots: true),
+                                      storage: storage, logger: logger)
             let context = ReconcileContext(
                 kube: RateLimitedKube(LiveKube(client: client), qps: qps, burst: burst), cache: cache, csi: served.controller,
                 feedback: Feedback(sink: EventRecorder(client: client, component: "ferry", logger: logger)),
@@ -135,7 +148,8 @@ struct ControllerBench {
 
     // MARK: 1. Throughput
 
-    static func provisioningThroughput(claims n: Int, qps: Double, burst: Int, label: String, extrapolateTo: Int? = nil) async throws {
+    static func provisioningThroughput(claims n: Int, qps: Double, burst: Int, label: String, extrapolateTo: Int? = nil,
+                                       storage: InformerStorage = .compact) async throws {
         let w = try await World()
         let sources = 10
         for s in 0..<sources {
@@ -148,7 +162,7 @@ struct ControllerBench {
         for i in 0..<n {
             _ = try await w.linkedClaim("claim-\(i)", ns: "team-\(i % 10)", snapshot: "snap", snapshotNamespace: "prod-\(i % sources)")
         }
-        let (cache, controller) = w.controller(qps: qps, burst: burst)
+        let (cache, controller) = w.controller(qps: qps, burst: burst, storage: storage)
         let requestsBefore = w.server.requests.count
         let clock = ContinuousClock()
         let start = clock.now
@@ -304,6 +318,85 @@ struct ControllerBench {
         print("ferry controller --standalone with \(n) claims cached: ready after \(String(format: "%.1f", seconds(clock.now - start))) s; \(rss.replacingOccurrences(of: "\t", with: " ")); peak \(hwm.replacingOccurrences(of: "\t", with: " ")); \(split)")
         kill(p.processIdentifier, SIGTERM)
         p.waitUntilExit()
+        await w.stop()
+    }
+
+    // MARK: 4. Burst while running
+
+    static func burstWhileRunning(claims n: Int) async throws {
+        let w = try await World()
+        let sources = 10
+        for s in 0..<sources {
+            let ns = "prod-\(s)"
+            _ = try await w.client.create(Namespace(name: ns))
+            try await w.snapshot("snap", ns: ns)
+            for t in 0..<10 { try await w.grant(in: ns, from: "team-\(t)", name: "allow-team-\(t)") }
+        }
+        for t in 0..<10 { _ = try await w.client.create(Namespace(name: "team-\(t)")) }
+        let (cache, controller) = w.controller(qps: 200, burst: 400)
+        let run = Task { await withTaskGroup(of: Void.self) { g in
+            g.addTask { await cache.run() }
+            g.addTask { await cache.waitForSync(); await controller.run() }
+        } }
+        await cache.waitForSync()
+        try await Task.sleep(for: .seconds(1))
+        let clock = ContinuousClock()
+        // PVs as a watch sees them: claim "ns/name" → when.
+        let seen = LockedBox<[String: ContinuousClock.Instant]>([:])
+        let pvs = try await w.client.list(PersistentVolume.self, namespace: nil)
+        let stream = try await w.client.watch(PersistentVolume.self, namespace: nil,
+                                              options: WatchOptions(resourceVersion: pvs.resourceVersion, timeoutSeconds: 600))
+        let watcher = Task {
+            for try await e in stream {
+                if case .added(let pv) = e, let ref = pv.spec.claimRef {
+                    let now = clock.now
+                    seen.withLock { $0["\(ref.namespace ?? "")/\(ref.name ?? "")"] = now }
+                }
+            }
+        }
+        // Create the claims (each with its link) from 8 tasks, as fast as the API server takes them.
+        let created = LockedBox<[String: ContinuousClock.Instant]>([:])
+        let start = clock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    for i in stride(from: worker, to: n, by: 8) {
+                        let ns = "team-\(i % 10)"
+                        var l = DataSourceLink(name: "burst-\(i)", namespace: ns)
+                        var ref = TypedObjectReference()
+                        ref.apiGroup = "snapshot.storage.k8s.io"; ref.kind = "VolumeSnapshot"; ref.name = "snap"
+                        ref.namespace = "prod-\(i % sources)"
+                        l.spec.sourceRef = ref
+                        _ = try await w.client.create(l)
+                        var c = PersistentVolumeClaim(name: "burst-\(i)", namespace: ns)
+                        c.spec.accessModes = ["ReadWriteOnce"]
+                        c.spec.storageClassName = "fast"
+                        c.spec.resources.requests = ["storage": "1Gi"]
+                        var r = TypedObjectReference(); r.apiGroup = "ferry.io"; r.kind = "DataSourceLink"; r.name = l.name
+                        c.spec.dataSourceRef = r
+                        let t = clock.now
+                        _ = try await w.client.create(c)
+                        created.withLock { $0["\(ns)/\(c.name)"] = t }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let allCreated = clock.now
+        while seen.withLock({ $0.count }) < n, clock.now - start < .seconds(600) { try await Task.sleep(for: .milliseconds(5)) }
+        let end = clock.now
+        watcher.cancel()
+        run.cancel()
+        let c = created.withLock { $0 }
+        let s = seen.withLock { $0 }
+        var latencies = c.compactMap { key, t in s[key].map { seconds($0 - t) * 1000 } }.sorted()
+        if latencies.isEmpty { latencies = [0] }
+        func pct(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+        let last = s.values.max().map { seconds($0 - start) } ?? 0
+        print("burst while running: \(n) claims created in \(String(format: "%.2f", seconds(allCreated - start))) s by 8 clients; "
+              + "\(s.count)/\(n) PVs, the last \(String(format: "%.2f", last)) s after the first create "
+              + "(waited \(String(format: "%.2f", seconds(end - start))) s); claim POST → PV: p50 \(String(format: "%.1f", pct(0.5))) ms, "
+              + "p99 \(String(format: "%.1f", pct(0.99))) ms, max \(String(format: "%.1f", latencies.last ?? 0)) ms")
         await w.stop()
     }
 }

@@ -190,6 +190,39 @@ struct ReschedulingTests {
         #expect(w.context.topologyMemo.count == 0)
     }
 
+    @Test func aClaimWaitingForItsFirstConsumerLeavesTheSourceUntouched() async throws {
+        // Upstream does not start before the scheduler selected a node: no finalizer on the other namespace's
+        // snapshot, no CreateVolume — while a missing grant is still reported at once (Ferry's feedback).
+        let w = World(selectedNode: nil)
+        #expect(await w.reconcile() == .waiting(reason: "WaitForFirstConsumer"))
+        let snapshot = try #require(w.cluster.snapshot(ObjectKey(namespace: "prod", name: "snap")))
+        #expect(!snapshot.metadata.finalizers.contains(SourceProtection.finalizer))
+        #expect(w.csi.calls.isEmpty)
+        #expect(w.warnings.isEmpty)
+        #expect(!w.cluster.writes.contains { $0.hasSuffix("volumesnapshots") })
+        w.select("node-2")
+        #expect(await w.reconcile() == .done)
+        #expect(w.csi.createVolumeRequests.last?.accessibilityRequirements?.preferred.first == Topology(segments: [Self.key: "node-2"]))
+        let ungranted = World(selectedNode: nil)
+        ungranted.cluster.remove(ReferenceGrant.self, ObjectKey(namespace: "prod", name: "allow-staging"))
+        #expect(await ungranted.reconcile() == .waiting(reason: "ReferenceGrantMissing"))
+        #expect(ungranted.warnings.first?.hasPrefix("accessing prod/snap of VolumeSnapshot dataSource from staging/claim isn't allowed") == true)
+    }
+
+    @Test func theStepAfterAResolvedSourceWaitsForAConsumerFirst() {
+        let resolved = ResolvedSource(reference: SourceReference(group: "snapshot.storage.k8s.io", kind: "VolumeSnapshot",
+                                                                 namespace: "prod", name: "snap"),
+                                      uid: "s-1", contentSource: VolumeContentSource(type: .snapshot(.init(snapshotId: "h"))),
+                                      handle: "h", holderName: "snapcontent-1", sizeBytes: nil)
+        var o = ProvisioningObservation(claim: Build.claim(), existingVolume: nil, grant: .allowed(.sameNamespace),
+                                        source: .success(resolved), awaitingConsumer: true)
+        #expect(ProvisioningStep.decide(o) == .waitForConsumer)
+        o.awaitingConsumer = false
+        #expect(ProvisioningStep.decide(o) == .protectSource(resolved))
+        o.sourceProtected = true
+        #expect(ProvisioningStep.decide(o) == .provision(resolved))
+    }
+
     @Test func strictTopologySendsOnlyTheSelectedNode() async throws {
         let w = World(selectedNode: "node-2", strict: true)
         #expect(await w.reconcile() == .done)

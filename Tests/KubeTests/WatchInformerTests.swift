@@ -77,10 +77,11 @@ struct WatchTests {
 }
 
 struct InformerTests {
-    @Test func cacheStaysConsistentUnderABurstOfTenThousandUpdates() async throws {
+    @Test(arguments: [Informer<PersistentVolumeClaim>.Storage.decoded, .compact])
+    func cacheStaysConsistentUnderABurstOfTenThousandUpdates(storage: Informer<PersistentVolumeClaim>.Storage) async throws {
         let f = try Fixture()
         for i in 0..<100 { _ = try await f.client.create(Fixture.pvc("p\(i)", "default", labels: ["n": "\(i % 10)"])) }
-        let informer = Informer<PersistentVolumeClaim>(client: f.client, namespace: nil, logger: Logger(label: "t"))
+        let informer = Informer<PersistentVolumeClaim>(client: f.client, namespace: nil, storage: storage, logger: Logger(label: "t"))
         informer.addNamespaceIndexer()
         informer.addIndexer("n") { [$0.metadata.labels["n"] ?? ""] }
         let updates = Counter()
@@ -111,11 +112,13 @@ struct InformerTests {
         #expect(informer.byIndex("n", "3").count == 10)
     }
 
-    @Test func relistAfterGoneReconcilesTheCache() async throws {
+    @Test(arguments: [Informer<PersistentVolumeClaim>.Storage.decoded, .compact])
+    func relistAfterGoneReconcilesTheCache(storage: Informer<PersistentVolumeClaim>.Storage) async throws {
         let f = try Fixture()
         _ = try await f.client.create(Fixture.pvc("stay", "default"))
         _ = try await f.client.create(Fixture.pvc("leave", "default"))
-        let informer = Informer<PersistentVolumeClaim>(client: f.client, namespace: "default", logger: Logger(label: "t"))
+        let informer = Informer<PersistentVolumeClaim>(client: f.client, namespace: "default", storage: storage,
+                                                       logger: Logger(label: "t"))
         let deletions = Counter()
         informer.addHandler { e in if case .deleted = e { deletions.increment() } }
         let task = Task { await informer.run() }

@@ -10,14 +10,18 @@ public struct ProvisioningObservation: Sendable {
     public var source: Result<ResolvedSource, SourceProblem>?
     /// Whether the source already carries Ferry's protection finalizer.
     public var sourceProtected: Bool
+    /// The StorageClass binds on first consumer and no node is selected yet.
+    public var awaitingConsumer: Bool
 
     public init(claim: PersistentVolumeClaim, existingVolume: PersistentVolume?, grant: GrantDecision,
-                source: Result<ResolvedSource, SourceProblem>? = nil, sourceProtected: Bool = false) {
+                source: Result<ResolvedSource, SourceProblem>? = nil, sourceProtected: Bool = false,
+                awaitingConsumer: Bool = false) {
         self.claim = claim
         self.existingVolume = existingVolume
         self.grant = grant
         self.source = source
         self.sourceProtected = sourceProtected
+        self.awaitingConsumer = awaitingConsumer
     }
 }
 
@@ -33,6 +37,10 @@ public enum ProvisioningStep: Sendable, Hashable {
     case resolveSource
     /// The source cannot be used yet: report and wait.
     case reportSource(SourceProblem)
+    /// WaitForFirstConsumer without a selected node: wait for the scheduler. The grant and the source were checked
+    /// (problems are reported early), but nothing is written — no protection finalizer on the source — as
+    /// external-provisioner does not start before `selected-node` is set.
+    case waitForConsumer
     /// Put the protection finalizer on the source before anything depends on it.
     case protectSource(ResolvedSource)
     /// Re-check the grant, CreateVolume, check the answer, create the PV.
@@ -47,7 +55,9 @@ public enum ProvisioningStep: Sendable, Hashable {
         guard let source = o.source else { return .resolveSource }
         switch source {
         case .failure(let problem): return .reportSource(problem)
-        case .success(let resolved): return o.sourceProtected ? .provision(resolved) : .protectSource(resolved)
+        case .success(let resolved):
+            if o.awaitingConsumer { return .waitForConsumer }
+            return o.sourceProtected ? .provision(resolved) : .protectSource(resolved)
         }
     }
 }

@@ -29,6 +29,9 @@ public struct CSIProvisioner: Sendable {
         }
         let volumeName = VolumeRequestBuilder.volumeName(claimUID: uid)
         var observation = ProvisioningObservation(claim: claim, existingVolume: nil, grant: context.decideGrant(request))
+        let className = claim.spec.storageClassName ?? ""
+        observation.awaitingConsumer = context.cache.storageClass(named: className)?.volumeBindingMode == "WaitForFirstConsumer"
+            && (claim.metadata.annotations[Rescheduling.selectedNodeAnnotation] ?? "").isEmpty
         // Whether the claim's PV `pvc-<uid>` may already exist is read lazily: a new claim (the common case) needs no
         // GET — CreateVolume is idempotent by name and creating an existing PV answers AlreadyExists, which the
         // provision step accepts when the PV is this claim's. The PV is read before anything the user would see
@@ -68,6 +71,8 @@ public struct CSIProvisioner: Sendable {
             case .finished:
                 context.provisionedClaims.insert(uid)
                 return .done
+            case .waitForConsumer:
+                return .waiting(reason: "WaitForFirstConsumer")
             case .conflict(let message):
                 await warn(claim, EventReason.provisioningFailed, message, context)
                 return .failed(reason: "VolumeConflict", final: true)

@@ -25,7 +25,19 @@ public struct ClaimReconciler: Sendable {
             route = .link(CacheIndex.link(claim) ?? key)
         }
         if case .link(let linkKey) = route {
-            switch ClaimRoute.decide(claim: claim, link: context.cache.link(linkKey), linkKey: linkKey) {
+            var link = context.cache.link(linkKey)
+            if link == nil, linkKey.namespace == claim.namespace {
+                // Not cached (yet): a link applied together with its claim may reach the cache after the claim.
+                // Ask the API server before telling the user it does not exist.
+                do {
+                    link = try await optional { () async throws(KubeError) in
+                        try await context.kube.get(DataSourceLink.self, name: linkKey.name, namespace: linkKey.namespace)
+                    }
+                } catch {
+                    return .failed(reason: "APIError", final: false)
+                }
+            }
+            switch ClaimRoute.decide(claim: claim, link: link, linkKey: linkKey) {
             case .success(let next): route = next
             case .failure(let problem):
                 await context.feedback.report(claim.reference, type: .warning, reason: EventReason.provisioningFailed,

@@ -3,6 +3,12 @@ public import Logging
 
 /// ``ClusterCache`` over informers: claims, links, grants (the served ReferenceGrant version), StorageClasses and
 /// VolumeSnapshots, with the secondary indexes the controllers re-enqueue by.
+///
+/// Memory: claims, links and snapshots — the kinds that grow with the cluster — are held packed
+/// (`Informer.Storage.compact`, ≈ 0.3 KiB a claim instead of ≈ 2.8 KiB) and decoded on each read; key-only lookups
+/// (`dependents`, `claims(usingLink:)`, `protectedSources`) decode nothing. Every informer drops
+/// `metadata.managedFields` (`Informer.droppingManagedFields`): no reconciler reads it, and an update of a cached
+/// object without it keeps the server's copy. Nothing else is dropped.
 public final class InformerCache: ClusterCache, Sendable {
     public let claims: Informer<PersistentVolumeClaim>
     public let links: Informer<DataSourceLink>?
@@ -41,16 +47,21 @@ public final class InformerCache: ClusterCache, Sendable {
     ///   - populatorPodsInEveryNamespace: watch populator pods in every namespace instead (also those in
     ///     KopiaSnapshot namespaces, for `repositoryPVC`), when the identity may list and watch pods cluster-wide.
     ///   - topology: watch CSINodes and Nodes (the driver reports VOLUME_ACCESSIBILITY_CONSTRAINTS).
+    ///   - storage: how claims, links and snapshots are held (compact unless measuring the difference).
     public init(client: KubeClient, served: Served, populatorNamespace: String? = nil,
-                populatorPodsInEveryNamespace: Bool = false, topology: Bool = false, logger: Logger) {
-        csiNodes = topology ? Informer(client: client, namespace: nil, logger: logger) : nil
-        nodes = topology ? Informer(client: client, namespace: nil, logger: logger) : nil
-        claims = Informer(client: client, namespace: nil, logger: logger)
+                populatorPodsInEveryNamespace: Bool = false, topology: Bool = false, storage: InformerStorage = .compact,
+                logger: Logger) {
+        csiNodes = topology ? Informer(client: client, namespace: nil, transform: Informer.droppingManagedFields, logger: logger) : nil
+        nodes = topology ? Informer(client: client, namespace: nil, transform: Informer.droppingManagedFields, logger: logger) : nil
+        claims = Informer(client: client, namespace: nil, storage: storage, transform: Informer.droppingManagedFields,
+                          logger: logger)
         claims.addIndexer(CacheIndex.bySource, CacheIndex.claimSourceKeys)
         claims.addIndexer(CacheIndex.bySourceNamespace, CacheIndex.claimSourceNamespaces)
         claims.addIndexer(CacheIndex.byLink, CacheIndex.claimLinkKeys)
         if served.links {
-            let l = Informer<DataSourceLink>(client: client, namespace: nil, logger: logger)
+            let l = Informer<DataSourceLink>(client: client, namespace: nil, storage: storage,
+                                             transform: Informer.droppingManagedFields,
+                                             logger: logger)
             l.addIndexer(CacheIndex.bySource, CacheIndex.linkSourceKeys)
             l.addIndexer(CacheIndex.bySourceNamespace, CacheIndex.linkSourceNamespaces)
             links = l
@@ -59,12 +70,12 @@ public final class InformerCache: ClusterCache, Sendable {
         }
         switch served.grantVersion {
         case "v1":
-            let g = Informer<ReferenceGrantV1>(client: client, namespace: nil, logger: logger)
+            let g = Informer<ReferenceGrantV1>(client: client, namespace: nil, transform: Informer.droppingManagedFields, logger: logger)
             g.addNamespaceIndexer()
             grantsV1 = g
             grantsBeta = nil
         case "v1beta1":
-            let g = Informer<ReferenceGrant>(client: client, namespace: nil, logger: logger)
+            let g = Informer<ReferenceGrant>(client: client, namespace: nil, transform: Informer.droppingManagedFields, logger: logger)
             g.addNamespaceIndexer()
             grantsBeta = g
             grantsV1 = nil
@@ -72,9 +83,11 @@ public final class InformerCache: ClusterCache, Sendable {
             grantsV1 = nil
             grantsBeta = nil
         }
-        storageClasses = Informer(client: client, namespace: nil, logger: logger)
+        storageClasses = Informer(client: client, namespace: nil, transform: Informer.droppingManagedFields, logger: logger)
         if served.snapshots {
-            let s = Informer<VolumeSnapshot>(client: client, namespace: nil, logger: logger)
+            let s = Informer<VolumeSnapshot>(client: client, namespace: nil, storage: storage,
+                                             transform: Informer.droppingManagedFields,
+                                             logger: logger)
             s.addIndexer("ferry.protected") { $0.metadata.finalizers.contains(SourceProtection.finalizer) ? ["yes"] : [] }
             snapshots = s
         } else {
@@ -138,14 +151,14 @@ public final class InformerCache: ClusterCache, Sendable {
     }
 
     public func dependents(ofSourceNamespace namespace: String) -> (claims: [ObjectKey], links: [ObjectKey]) {
-        var claimKeys = claims.byIndex(CacheIndex.bySourceNamespace, namespace).map(\.key)
-        let linkObjects = links?.byIndex(CacheIndex.bySourceNamespace, namespace) ?? []
-        for link in linkObjects { claimKeys += claims.byIndex(CacheIndex.byLink, link.key.description).map(\.key) }
-        return (claimKeys, linkObjects.map(\.key))
+        var claimKeys = claims.keys(byIndex: CacheIndex.bySourceNamespace, namespace)
+        let linkKeys = links?.keys(byIndex: CacheIndex.bySourceNamespace, namespace) ?? []
+        for link in linkKeys { claimKeys += claims.keys(byIndex: CacheIndex.byLink, link.description) }
+        return (claimKeys, linkKeys)
     }
 
     public func claims(usingLink key: ObjectKey) -> [ObjectKey] {
-        claims.byIndex(CacheIndex.byLink, key.description).map(\.key)
+        claims.keys(byIndex: CacheIndex.byLink, key.description)
     }
 
     public func nodeTopology(driver: String) -> NodeTopologyView? {
@@ -154,10 +167,10 @@ public final class InformerCache: ClusterCache, Sendable {
     }
 
     public func protectedSources() -> [SourceReference] {
-        let snaps = (snapshots?.byIndex("ferry.protected", "yes") ?? []).map {
+        let snaps = (snapshots?.keys(byIndex: "ferry.protected", "yes") ?? []).map {
             SourceReference(group: SourceReference.volumeSnapshotGroup, kind: "VolumeSnapshot", namespace: $0.namespace ?? "", name: $0.name)
         }
-        let pvcs = claims.byIndex("ferry.protected", "yes").map {
+        let pvcs = claims.keys(byIndex: "ferry.protected", "yes").map {
             SourceReference(group: "", kind: "PersistentVolumeClaim", namespace: $0.namespace ?? "", name: $0.name)
         }
         return snaps + pvcs
