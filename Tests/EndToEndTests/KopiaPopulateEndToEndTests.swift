@@ -1,5 +1,4 @@
 import CurlHTTP
-import E2ETestSupport
 import FerryControllers
 import Foundation
 import Kopia

@@ -14,7 +14,7 @@ public struct ContentCipher: Sendable {
     public static let overhead = 28
 
     public let algorithm: EncryptionAlgorithm
-    private let cipher: FetchedCipher
+    let cipher: FetchedCipher
     private let keyMAC: MACTemplate
 
     /// - Throws: `KopiaError.invalidArgument` when `masterKey` is empty.
@@ -89,7 +89,7 @@ public struct ContentCipher: Sendable {
         }
     }
 
-    private func withKey<R>(
+    func withKey<R>(
         iv: [UInt8], _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws(KopiaError) -> R
     ) throws -> R {
         try withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { key in

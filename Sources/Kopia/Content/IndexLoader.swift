@@ -17,11 +17,12 @@ enum IndexLoader {
         var rawEntries: Int
     }
 
-    static func load(storage: any BlobStorage, format: RepositoryFormat, logger: Logger) async throws -> Result {
+    static func load(storage: any BlobStorage, format: RepositoryFormat, logger: Logger,
+                     streaming: IndexBlobStream.Options = .default) async throws -> Result {
         var attempt = 1
         while true {
             do {
-                return try await loadOnce(storage: storage, format: format, logger: logger)
+                return try await loadOnce(storage: storage, format: format, logger: logger, streaming: streaming)
             } catch let error as KopiaError where error.code == .blobNotFound && attempt < attempts {
                 logger.debug("index blob vanished during load, listing again",
                              metadata: ["kopia.blob.id": "\(error.blobID ?? "")", "kopia.attempt": "\(attempt)"])
@@ -30,14 +31,21 @@ enum IndexLoader {
         }
     }
 
-    static func loadOnce(storage: any BlobStorage, format: RepositoryFormat, logger: Logger) async throws -> Result {
+    /// Memory: the table (reserved once, from the blobs' sizes) plus, at any time, either one large blob's two
+    /// pieces in flight (`IndexBlobStream`) or up to `parallelDownloads` small blobs (< `streaming.threshold`
+    /// each, sealed and decrypted). Blobs with an error-correction layer are decoded whole (ECC needs the blob).
+    static func loadOnce(storage: any BlobStorage, format: RepositoryFormat, logger: Logger,
+                         streaming: IndexBlobStream.Options = .default) async throws -> Result {
         let (blobs, watermark) = try await activeBlobs(storage: storage, format: format)
         var builder = IndexTableBuilder(keySize: 1 + format.hashLength)
+        builder.reserve(entries: estimatedEntries(blobs, keySize: builder.keySize))
+        let streamed = format.errorCorrection == nil ? blobs.filter { $0.length >= streaming.threshold } : []
+        let whole = format.errorCorrection == nil ? blobs.filter { $0.length < streaming.threshold } : blobs
         try await withThrowingTaskGroup(of: (String, [UInt8]).self) { group in
             var next = 0
             func startNext() {
-                guard next < blobs.count else { return }
-                let id = blobs[next].id
+                guard next < whole.count else { return }
+                let id = whole[next].id
                 next += 1
                 group.addTask {
                     let sealed: [UInt8]
@@ -50,6 +58,11 @@ enum IndexLoader {
                 }
             }
             for _ in 0..<parallelDownloads { startNext() }
+            // The small blobs download meanwhile; at most `parallelDownloads` of them wait here.
+            for blob in streamed {
+                try await IndexBlobStream.load(blob, storage: storage, format: format, pieceSize: streaming.pieceSize,
+                                               into: &builder)
+            }
             while let (id, plaintext) = try await group.next() {
                 try decode(plaintext, blobID: id, into: &builder)
                 startNext()
@@ -63,14 +76,18 @@ enum IndexLoader {
         return Result(table: table, indexBlobs: blobs, watermark: watermark, rawEntries: raw)
     }
 
+    /// At least as many entries as `blobs` can hold (index v2 entries take ≥ keySize + 16 bytes, v1 ones
+    /// keySize + 20), so the table is allocated once: growing it while loading would copy it, old and new alive
+    /// together. Pages reserved but never written are not resident. Capped at 256 MiB of blobs (~8M entries):
+    /// a listing is outside input, and beyond that the table grows by halves.
+    static func estimatedEntries(_ blobs: [BlobMetadata], keySize: Int) -> Int {
+        let bytes = blobs.reduce(Int64(0)) { $0 + max(0, min($1.length, 1 << 40)) }
+        return Int(min(bytes, 1 << 28) / Int64(keySize + 16))
+    }
+
     /// Decodes one decrypted index blob (v1 or v2, by its first byte).
     static func decode(_ plaintext: [UInt8], blobID: String, into builder: inout IndexTableBuilder) throws(KopiaError) {
-        switch plaintext.first {
-        case 1: try IndexV1.decode(plaintext, blobID: blobID, into: &builder)
-        case 2: try IndexV2.decode(plaintext, blobID: blobID, into: &builder)
-        case let v?: throw IndexV2.corrupt("has unknown index version \(v)", blobID)
-        case nil: throw IndexV2.corrupt("is empty", blobID)
-        }
+        try IndexBlobDecoder.decode(plaintext, blobID: blobID, into: &builder)
     }
 
     static func activeBlobs(storage: any BlobStorage, format: RepositoryFormat) async throws

@@ -24,8 +24,28 @@ struct IndexTableBuilder {
         self.keySize = keySize
     }
 
+    /// Makes room for `entries` more records. Grows by at least half the capacity, so that many small blobs do
+    /// not copy the table once each; `IndexLoader` reserves the whole estimate up front, so this rarely grows.
     mutating func reserve(entries: Int) {
-        records.reserveCapacity(records.count + entries * stride)
+        let needed = records.count + entries * stride
+        guard needed > records.capacity else { return }
+        records.reserveCapacity(max(needed, records.capacity + records.capacity / 2))
+    }
+
+    /// Replaces the blob-local pack and format numbers of `range` (as appended by a streaming decoder) with
+    /// table numbers. Every local number was checked against the blob's table sizes when appended.
+    mutating func remap(records range: Range<Int>, packs: [UInt32], formats: [UInt16]) {
+        let stride = self.stride
+        let keySize = self.keySize
+        records.withUnsafeMutableBytes { buf in
+            for r in range {
+                let v = r * stride + keySize
+                let pack = UInt32(littleEndian: buf.loadUnaligned(fromByteOffset: v + 8, as: UInt32.self))
+                let format = UInt16(littleEndian: buf.loadUnaligned(fromByteOffset: v + 24, as: UInt16.self))
+                buf.storeBytes(of: packs[Int(pack)].littleEndian, toByteOffset: v + 8, as: UInt32.self)
+                buf.storeBytes(of: formats[Int(format)].littleEndian, toByteOffset: v + 24, as: UInt16.self)
+            }
+        }
     }
 
     /// The number of `name` in the pack table, adding it if new.
@@ -69,8 +89,13 @@ struct IndexTableBuilder {
     /// cycles, and the winners are compacted towards the front. Peak memory is the records plus the permutation
     /// — not a second copy of the table (at a million contents the copy was 60 MiB on top of a 60 MiB table,
     /// the highest point of a whole `ferry restore`; issue 16).
+    ///
+    /// `mutating`, not `consuming`: the records are swapped out of `self`, which leaves the builder empty and
+    /// this function the buffer's only owner. (A `consuming` call on a builder captured by a closure — the
+    /// loader's task group — copies the value, the capture box keeps a second reference to the records, and
+    /// the sort's first write then copied all 45 MiB of them: that was the 1M restore's peak, not the plaintext.)
     /// - Parameter watermark: deletion watermark in Unix seconds (`Int64.min` for none).
-    consuming func build(watermark: Int64) -> IndexTable {
+    mutating func build(watermark: Int64) -> IndexTable {
         let n = count
         let stride = self.stride
         let keySize = self.keySize
@@ -79,8 +104,13 @@ struct IndexTableBuilder {
             initialized = n
         }
         let packs = self.packs
-        var records = self.records
-        self.records = []  // the only reference left: sorted in place, no copy
+        var records: [UInt8] = []
+        swap(&records, &self.records)  // the only reference left: sorted in place, no copy
+        let formats = self.formats
+        self.packs = []
+        self.formats = []
+        packNumbers = [:]
+        formatNumbers = [:]
         var kept = 0
         records.withUnsafeMutableBytes { buf in
             let base = UnsafeRawBufferPointer(buf)
