@@ -1,4 +1,3 @@
-import E2ETestSupport
 import Foundation
 import FerryControllers
 import Kube

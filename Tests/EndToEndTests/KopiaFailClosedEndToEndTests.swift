@@ -1,4 +1,3 @@
-import E2ETestSupport
 import FerryControllers
 import Foundation
 import Kube
@@ -100,7 +99,7 @@ struct KopiaFailClosedEndToEndTests {
         let bound = try await c.waitBound("kill", "big-data", timeout: .seconds(120))
         #expect(try Self.listing(try await c.volumeDirectory(bound)) == (try Self.listing(tree)))
         // `Populated` is posted right after the claimRef move, so it may trail the bind by a moment.
-        _ = await poll(.seconds(10)) { try await c.events("kill", "big-data").contains { $0.reason == "Populated" } }
+        _ = await c.waitForEvent("kill", "big-data", reason: "Populated", timeout: .seconds(10))
         let populated = try await c.events("kill", "big-data").filter { $0.reason == "Populated" }.compactMap(\.message)
         #expect(populated.contains { $0.contains("already present") }, "the second pod did not resume: \(populated)")
         #expect(await poll(.seconds(20)) { try await c.temporaryObjects(forUID: uid).isEmpty })

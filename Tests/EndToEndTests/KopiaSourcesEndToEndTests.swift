@@ -1,4 +1,3 @@
-import E2ETestSupport
 import FerryControllers
 import Foundation
 import Kopia
@@ -41,7 +40,7 @@ struct KopiaSourcesEndToEndTests {
             #expect(status.snapshot?.id == k.id, "\(k.name)")
             #expect(status.conditions.first?.reason == "Ready", "\(k.name)")
             // `Populated` is posted right after the claimRef move, so it may trail the bind by a moment.
-            let populated = await poll(.seconds(10)) { try await c.events("sel", k.name).contains { $0.reason == "Populated" } }
+            let populated = await c.waitForEvent("sel", k.name, reason: "Populated", timeout: .seconds(10))
             let reasons = try await c.events("sel", k.name).compactMap(\.reason)
             #expect(populated && reasons.contains("SnapshotChosen"), "\(k.name): \(reasons)")
         }
