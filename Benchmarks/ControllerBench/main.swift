@@ -43,7 +43,13 @@ struct ControllerBench {
                                          extrapolateTo: claims)
         if latencySamples > 0 { try await grantLatency(samples: latencySamples) }
         if cached > 0 { try await residentMemory(claims: cached) }
-        if burst > 0 { try await burstWhileRunning(claims: burst) }
+        if burst > 0 {
+            try await burstWhileRunning(claims: burst, qps: 200, burst: 400, label: "ferry defaults (200 QPS, burst 400)")
+            try await burstWhileRunning(claims: burst, qps: 2000, burst: 4000, label: "tuned (2000 QPS, burst 4000)")
+            // Paced arrivals (no backlog): the latency one claim sees when the controller is not busy.
+            try await burstWhileRunning(claims: min(burst, 200), qps: 200, burst: 400, label: "ferry defaults, 20 claims/s",
+                                        perSecond: 20)
+        }
         for _ in 0..<abRuns {
             for storage in [InformerStorage.compact, .decoded] {
                 try await provisioningThroughput(claims: claims, qps: 200, burst: 400, label: "ferry defaults, \(storage) cache",
@@ -323,7 +329,8 @@ struct ControllerBench {
 
     // MARK: 4. Burst while running
 
-    static func burstWhileRunning(claims n: Int) async throws {
+    /// - Parameter perSecond: arrival rate (claim POSTs started per second); nil = as fast as 8 clients can.
+    static func burstWhileRunning(claims n: Int, qps: Double, burst: Int, label: String, perSecond: Double? = nil) async throws {
         let w = try await World()
         let sources = 10
         for s in 0..<sources {
@@ -333,7 +340,7 @@ struct ControllerBench {
             for t in 0..<10 { try await w.grant(in: ns, from: "team-\(t)", name: "allow-team-\(t)") }
         }
         for t in 0..<10 { _ = try await w.client.create(Namespace(name: "team-\(t)")) }
-        let (cache, controller) = w.controller(qps: 200, burst: 400)
+        let (cache, controller) = w.controller(qps: qps, burst: burst)
         let run = Task { await withTaskGroup(of: Void.self) { g in
             g.addTask { await cache.run() }
             g.addTask { await cache.waitForSync(); await controller.run() }
@@ -361,6 +368,7 @@ struct ControllerBench {
             for worker in 0..<8 {
                 group.addTask {
                     for i in stride(from: worker, to: n, by: 8) {
+                        if let perSecond { try await Task.sleep(until: start + .seconds(Double(i) / perSecond), clock: clock) }
                         let ns = "team-\(i % 10)"
                         var l = DataSourceLink(name: "burst-\(i)", namespace: ns)
                         var ref = TypedObjectReference()
@@ -393,10 +401,13 @@ struct ControllerBench {
         if latencies.isEmpty { latencies = [0] }
         func pct(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
         let last = s.values.max().map { seconds($0 - start) } ?? 0
-        print("burst while running: \(n) claims created in \(String(format: "%.2f", seconds(allCreated - start))) s by 8 clients; "
+        print("burst while running [\(label)]: \(n) claims created in \(String(format: "%.2f", seconds(allCreated - start))) s by 8 clients; "
               + "\(s.count)/\(n) PVs, the last \(String(format: "%.2f", last)) s after the first create "
               + "(waited \(String(format: "%.2f", seconds(end - start))) s); claim POST → PV: p50 \(String(format: "%.1f", pct(0.5))) ms, "
               + "p99 \(String(format: "%.1f", pct(0.99))) ms, max \(String(format: "%.1f", latencies.last ?? 0)) ms")
+        let outcomes = controller.context.metrics.render().split(separator: "\n")
+            .filter { $0.hasPrefix("ferry_operations_total") }.map { $0.replacingOccurrences(of: "ferry_operations_total", with: "") }
+        print("  reconcile outcomes: " + outcomes.joined(separator: ", "))
         await w.stop()
     }
 }

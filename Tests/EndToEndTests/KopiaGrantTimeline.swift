@@ -11,6 +11,7 @@ final class KopiaGrantTimeline: Sendable {
     struct Marks: Sendable {
         var grantSeen: ContinuousClock.Instant?
         var primeCreated: ContinuousClock.Instant?
+        var primeBound: ContinuousClock.Instant?
         var podCreated: ContinuousClock.Instant?
         var podRunning: ContinuousClock.Instant?
         var podFinished: ContinuousClock.Instant?
@@ -47,7 +48,10 @@ final class KopiaGrantTimeline: Sendable {
                 if claim.namespace == claimNamespace, claim.name == claimName, claim.status.phase == "Bound", m.claimBound == nil {
                     m.claimBound = now
                 }
-                if claim.metadata.labels[PopulatingNames.ownerUIDLabel] != nil, m.primeCreated == nil { m.primeCreated = now }
+                if claim.metadata.labels[PopulatingNames.ownerUIDLabel] != nil {
+                    if m.primeCreated == nil { m.primeCreated = now }
+                    if claim.status.phase == "Bound", m.primeBound == nil { m.primeBound = now }
+                }
             }
         }
         pods.addHandler { event in
@@ -79,6 +83,14 @@ final class KopiaGrantTimeline: Sendable {
         await run.value
     }
 
+    /// Ferry's own share from the grant to a running populator: grant seen → prime PVC created, plus prime PVC
+    /// Bound → pod created (the time between is the cluster's provisioner and binder, not Ferry's).
+    var ferryShare: Double? {
+        let m = current
+        guard let seen = m.grantSeen, let created = m.primeCreated, let bound = m.primeBound, let pod = m.podCreated else { return nil }
+        return Self.seconds(created - seen) + Self.seconds(pod - bound)
+    }
+
     /// "grant seen +0.000 s, prime +…, pod +…, running +…, finished +…, Bound +…" relative to `start`.
     func describe(from start: ContinuousClock.Instant) -> String {
         let m = current
@@ -86,7 +98,8 @@ final class KopiaGrantTimeline: Sendable {
             guard let i else { return "\(name) —" }
             return "\(name) +" + String(format: "%.3f s", Self.seconds(i - start))
         }
-        return [at("grant seen", m.grantSeen), at("prime created", m.primeCreated), at("pod created", m.podCreated),
+        return [at("grant seen", m.grantSeen), at("prime created", m.primeCreated), at("prime Bound", m.primeBound),
+                at("pod created", m.podCreated),
                 at("pod running", m.podRunning), at("pod finished", m.podFinished), at("claim Bound", m.claimBound)]
             .joined(separator: ", ")
     }

@@ -117,6 +117,30 @@ struct KopiaSnapshotStatusEndToEndTests {
         try await expectValid(c, "pvcrepo", "webapp")
         let columns = try await printerColumns(c, "pvcrepo", "webapp")
         #expect(columns["Ready"] == "Unknown" && columns["Reason"] == "ResolvedByPopulator", "\(columns)")
+
+        // The repository lands on the volume; a PVC restored from it lets the pod resolve, and its choice becomes
+        // the KopiaSnapshot's last known snapshot.
+        let volume = try await c.volumeDirectory(try await c.waitBound("pvcrepo", "backups"))
+        for name in try FileManager.default.contentsOfDirectory(atPath: Fixtures.kopia("fs-identities").path) {
+            try FileManager.default.copyItem(at: Fixtures.kopia("fs-identities").appendingPathComponent(name),
+                                             to: volume.appendingPathComponent(name))
+        }
+        try await c.claim("pvcrepo", "webapp-data", source: "webapp")
+        let bound = try await c.waitBound("pvcrepo", "webapp-data")
+        #expect(bound.metadata.annotations[PopulatingNames.pinnedSnapshotAnnotation] == "8acd6104b18c10046f4878a3f3284e18")
+        let reported = await poll(.seconds(20)) {
+            try await c.kopiaSnapshotStatus("pvcrepo", "webapp").status.snapshot?.id == "8acd6104b18c10046f4878a3f3284e18"
+        }
+        let last = try await c.kopiaSnapshotStatus("pvcrepo", "webapp")
+        #expect(reported, "\(last.object)")
+        #expect(last.status.snapshot?.identity == "webapp-backup-production@production:/data")
+        #expect(last.status.snapshot?.startTime == "2026-11-21T00:01:10.179566179Z")
+        #expect(last.status.conditions.first?.reason == "ResolvedByPopulator")
+        #expect((last.status.conditions.first?.message ?? "").contains("last one a populator chose was snapshot 8acd6104b18c10046f4878a3f3284e18"))
+        try await expectValid(c, "pvcrepo", "webapp")
+        // The owner-side reconciler keeps what the populator reported (it does not flip the status back).
+        try await Task.sleep(for: .seconds(3))
+        #expect(try await c.kopiaSnapshotStatus("pvcrepo", "webapp").status.snapshot?.id == "8acd6104b18c10046f4878a3f3284e18")
     }
 
     @Test func aGrantedClaimFindsTheRepositoryOpenAndTheControllersShareIsSmall() async throws {
@@ -162,11 +186,12 @@ struct KopiaSnapshotStatusEndToEndTests {
         let seen = try #require(m.grantSeen)
         let podCreated = try #require(m.podCreated)
         let boundAt = try #require(m.claimBound)
-        let controllerShare = KopiaGrantTimeline.seconds(podCreated - seen)
-        print("e2e: kopia grant seen → pod created \(controllerShare) s, grant seen → Bound \(KopiaGrantTimeline.seconds(boundAt - seen)) s")
-        // Ferry's share from the grant to a running populator: a few API round trips (0.09–0.17 s at load 15; it
-        // was 0.76–1.57 s when the claim's resolution opened the repository). The bar leaves room for heavy load.
-        #expect(controllerShare < 1.0, "\(timeline.describe(from: start))")
+        let ferryShare = try #require(timeline.ferryShare)
+        print("e2e: kopia grant seen → pod created \(KopiaGrantTimeline.seconds(podCreated - seen)) s (Ferry's share \(ferryShare) s), grant seen → Bound \(KopiaGrantTimeline.seconds(boundAt - seen)) s")
+        // Ferry's share from the grant to a running populator (the provisioner's time for the prime PVC excluded):
+        // a few API round trips, 0.03–0.3 s at load 15–25; grant seen → pod created was 0.76–1.57 s at load 14 when
+        // the claim's resolution opened the repository. The bar leaves room for heavy load.
+        #expect(ferryShare < 1.0, "\(timeline.describe(from: start))")
     }
 
     // MARK: Helpers

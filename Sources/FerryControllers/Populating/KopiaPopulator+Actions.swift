@@ -18,6 +18,15 @@ extension KopiaPopulator {
                         .init(PopulatingNames.pinnedReasonAnnotation): .string(reason),
                     ]],
                 ])
+                if case .deferredToPod = observed.observation.resolution, let ks = observed.kopiaSnapshot,
+                   let report = observed.observation.pod?.report, report.snapshotID == id {
+                    // The pod resolved (repository on a PVC): its choice becomes the KopiaSnapshot's last known one.
+                    await writeStatus(ks, KopiaSnapshotConditions.resolvedByPopulator(
+                        pvc: ks.spec.repositoryPVC ?? "", namespace: ks.namespace ?? "", pvcPhase: "Bound",
+                        requestedIdentity: ks.status.requestedIdentity, repository: observed.credentials?.location,
+                        generation: ks.metadata.generation, now: context.timestamp(),
+                        previous: KopiaSnapshotConditions.withPopulatorReport(report, previous: ks.status)), context: context)
+                }
             case .addFinalizer, .removeFinalizer:
                 var fresh = try await context.kube.get(PersistentVolumeClaim.self, name: claim.name, namespace: claim.namespace)
                 var finalizers = fresh.metadata.finalizers.filter { $0 != PopulatingNames.finalizer }

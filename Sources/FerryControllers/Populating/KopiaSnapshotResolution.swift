@@ -152,10 +152,27 @@ public enum KopiaSnapshotConditions {
             return status
         }
         let waiting = pvcPhase == "Bound" ? "" : " (it is \(pvcPhase) now; the populator pod starts once it is Bound)"
+        var last = ""
+        if let s = previous.snapshot, let id = s.id {
+            last = "; the last one a populator chose was snapshot \(id)\(s.identity.map { " of \($0)" } ?? "")\(s.startTime.map { ", started \($0)" } ?? "")"
+        }
         status.conditions = [condition(
             status: "Unknown", reason: resolvedByPopulatorReason,
-            message: "the repository is on PersistentVolumeClaim \(namespace)/\(pvc)\(waiting), which only a pod in this namespace can mount: the populator pod resolves the snapshot when a PVC is restored from this KopiaSnapshot, and pins its choice on that PVC (\(PopulatingNames.pinnedSnapshotAnnotation))",
+            message: "the repository is on PersistentVolumeClaim \(namespace)/\(pvc)\(waiting), which only a pod in this namespace can mount: the populator pod resolves the snapshot when a PVC is restored from this KopiaSnapshot, and pins its choice on that PVC (\(PopulatingNames.pinnedSnapshotAnnotation))\(last)",
             generation: generation, now: now, previous: previous.conditions)]
+        return status
+    }
+
+    /// `previous` with the snapshot a populator pod reported having resolved (repository on a PVC).
+    public static func withPopulatorReport(_ report: PopulateReport, previous: KopiaSnapshotStatus) -> KopiaSnapshotStatus {
+        var status = previous
+        var s = ResolvedSnapshot()
+        s.id = report.snapshotID
+        s.identity = report.identity
+        s.startTime = report.startTime
+        if report.bytesTotal > 0 { s.size = report.bytesTotal }
+        if report.filesTotal > 0 { s.files = Int64(report.filesTotal) }
+        status.snapshot = s
         return status
     }
 

@@ -107,7 +107,7 @@ public struct SourceProtectionReconciler: Sendable {
 
     func locked(_ source: SourceReference, context: ReconcileContext) async -> ReconcileOutcome {
         var pending = false
-        for claim in context.cache.claims(referencing: source) where SourceProtection.isDependent(claim) {
+        for claim in context.cache.dependentClaims(of: source) {
             // Its PV exists (this process created or found it): provisioning is over even if the binder has not
             // bound the claim yet. A claim this process has not seen provisioned still depends on the source —
             // no GET per claim here: after a restart, the claim's own reconcile finds its PV, records it and

@@ -11,6 +11,10 @@ public protocol ClusterCache: Sendable {
     func grants(in namespace: String) -> [GrantRule]
     /// Claims whose Ferry source is this object: directly (`dataSourceRef`) or through a DataSourceLink.
     func claims(referencing source: SourceReference) -> [PersistentVolumeClaim]
+    /// The claims of ``claims(referencing:)`` that still depend on the source (`SourceProtection.isDependent`).
+    func dependentClaims(of source: SourceReference) -> [PersistentVolumeClaim]
+    /// The keys of ``dependentClaims(of:)``.
+    func dependentClaimKeys(of source: SourceReference) -> [ObjectKey]
     /// Claims and links whose source lies in a namespace (what a grant change there may unblock).
     func dependents(ofSourceNamespace namespace: String) -> (claims: [ObjectKey], links: [ObjectKey])
     /// Claims that name a DataSourceLink.
@@ -22,11 +26,22 @@ public protocol ClusterCache: Sendable {
     func nodeTopology(driver: String) -> NodeTopologyView?
 }
 
+extension ClusterCache {
+    public func dependentClaims(of source: SourceReference) -> [PersistentVolumeClaim] {
+        claims(referencing: source).filter(SourceProtection.isDependent)
+    }
+    public func dependentClaimKeys(of source: SourceReference) -> [ObjectKey] { dependentClaims(of: source).map(\.key) }
+}
+
 /// Index keys shared by the cache implementations (pure).
 public enum CacheIndex {
     public static let bySource = "ferry.source"
     public static let bySourceNamespace = "ferry.source-namespace"
     public static let byLink = "ferry.link"
+    /// `bySource` and `byLink` restricted to claims that still depend on their source: a source's change wakes only
+    /// those, without reading every bound claim that once came from it.
+    public static let byDependentSource = "ferry.dependent-source"
+    public static let byDependentLink = "ferry.dependent-link"
 
     public static func sourceKey(_ s: SourceReference) -> String { "\(s.group)/\(s.kind)/\(s.namespace)/\(s.name)" }
 
@@ -53,6 +68,12 @@ public enum CacheIndex {
     }
     public static func claimLinkKeys(_ claim: PersistentVolumeClaim) -> [String] {
         link(claim).map { [$0.description] } ?? []
+    }
+    public static func dependentClaimSourceKeys(_ claim: PersistentVolumeClaim) -> [String] {
+        SourceProtection.isDependent(claim) ? claimSourceKeys(claim) : []
+    }
+    public static func dependentClaimLinkKeys(_ claim: PersistentVolumeClaim) -> [String] {
+        SourceProtection.isDependent(claim) ? claimLinkKeys(claim) : []
     }
     public static func linkSourceKeys(_ link: DataSourceLink) -> [String] {
         LinkTarget.reference(link).map { [sourceKey($0)] } ?? []

@@ -80,7 +80,7 @@ public final class Controller: Sendable {
             }
             let ref = SourceReference(group: SourceReference.volumeSnapshotGroup, kind: "VolumeSnapshot", namespace: s.namespace ?? "", name: s.name)
             await enqueueClaimsReferencing(ref)
-            for link in cache.links?.byIndex(CacheIndex.bySource, CacheIndex.sourceKey(ref)) ?? [] { await linkQueue.add(link.key) }
+            for key in cache.links?.keys(byIndex: CacheIndex.bySource, CacheIndex.sourceKey(ref)) ?? [] { await linkQueue.add(key) }
         }
     }
 
@@ -104,7 +104,7 @@ public final class Controller: Sendable {
     }
 
     func enqueueClaimsReferencing(_ source: SourceReference) async {
-        for c in context.cache.claims(referencing: source) where SourceProtection.isDependent(c) { await claimQueue.add(c.key) }
+        for key in context.cache.dependentClaimKeys(of: source) { await claimQueue.add(key) }
     }
 
     /// The grant index: every claim and link whose source lies in `namespace`, at once.

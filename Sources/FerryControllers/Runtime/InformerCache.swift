@@ -58,6 +58,8 @@ public final class InformerCache: ClusterCache, Sendable {
         claims.addIndexer(CacheIndex.bySource, CacheIndex.claimSourceKeys)
         claims.addIndexer(CacheIndex.bySourceNamespace, CacheIndex.claimSourceNamespaces)
         claims.addIndexer(CacheIndex.byLink, CacheIndex.claimLinkKeys)
+        claims.addIndexer(CacheIndex.byDependentSource, CacheIndex.dependentClaimSourceKeys)
+        claims.addIndexer(CacheIndex.byDependentLink, CacheIndex.dependentClaimLinkKeys)
         if served.links {
             let l = Informer<DataSourceLink>(client: client, namespace: nil, storage: storage,
                                              transform: Informer.droppingManagedFields,
@@ -148,6 +150,20 @@ public final class InformerCache: ClusterCache, Sendable {
             result += claims.byIndex(CacheIndex.byLink, link.key.description)
         }
         return result
+    }
+
+    public func dependentClaimKeys(of source: SourceReference) -> [ObjectKey] {
+        let key = CacheIndex.sourceKey(source)
+        var result = claims.keys(byIndex: CacheIndex.byDependentSource, key)
+        for link in links?.keys(byIndex: CacheIndex.bySource, key) ?? [] {
+            result += claims.keys(byIndex: CacheIndex.byDependentLink, link.description)
+        }
+        return result
+    }
+
+    public func dependentClaims(of source: SourceReference) -> [PersistentVolumeClaim] {
+        // Decoded one by one; the index already holds only dependents, so bound claims are never read.
+        dependentClaimKeys(of: source).compactMap { claims.get($0) }.filter(SourceProtection.isDependent)
     }
 
     public func dependents(ofSourceNamespace namespace: String) -> (claims: [ObjectKey], links: [ObjectKey]) {
