@@ -71,6 +71,10 @@ struct KopiaPopulateEndToEndTests {
                 decider: decider)
             let controller = Controller(context: context, kopia: populator)
             controller.register(cache)
+            // The owner's side, as `ferry controller` runs it: KopiaSnapshot status and a warm repository.
+            let kopiaSnapshots = KopiaSnapshotController(
+                client: client, reconciler: KopiaSnapshotStatusReconciler(populator: populator, recheckInterval: .seconds(1)),
+                context: context, logger: logger)
             run = Task {
                 await withTaskGroup(of: Void.self) { group in
                     for component in components {
@@ -82,6 +86,7 @@ struct KopiaPopulateEndToEndTests {
                     }
                     group.addTask { await cache.run() }
                     group.addTask { await cache.waitForSync(); await controller.run() }
+                    group.addTask { await kopiaSnapshots.run() }
                 }
             }
         }

@@ -11,9 +11,12 @@ import Synchronization
 ///
 /// Ordering, and so crash safety: a pack blob is always written before any index blob that names it, and
 /// `flush()` writes the open packs first and then one `xn<epoch>_<hash>-<session>-c1` index blob covering every
-/// content written since the last flush. Contents become visible to readers only through that index blob, so
+/// content written since the last index blob. Contents become visible to readers only through index blobs, so
 /// an interrupted session leaves unreferenced packs (garbage that Kopia's maintenance removes), never a
-/// dangling index entry.
+/// dangling index entry. Between flushes, once `indexFlushEntries` entries of written packs have accumulated,
+/// the writer of a pack also writes an index blob for them (Kopia flushes its pack index periodically too;
+/// several `xn` blobs of one session are what Kopia writes as well), so the entries of a long session do not
+/// pile up in memory (issue 16: 1M new files peaked at 311–384 MiB).
 ///
 /// Memory: at most `packWriters + 1` data packs exist at once (two by default) — the one being filled and the
 /// full ones being written. A full pack is written (and `fsync`ed, by the storage) by the task whose content
@@ -21,7 +24,8 @@ import Synchronization
 /// pack waits until a writer takes the full one. Without that bound every task that filled a pack while slow
 /// storage wrote another one held a whole pack (issue 16: 294 MiB peak on the 1 GiB mixed tree with four upload
 /// tasks, restic's + 150 MiB). Each pack buffer is reserved for a full pack plus one maximal chunk, so appending
-/// never reallocates (and copies) it; pages not written are not resident.
+/// never reallocates (and copies) it; pages not written are not resident. The session's content IDs are kept
+/// as flat index keys (`ContentKeySet`), not as a set of IDs with one heap array each.
 ///
 /// Thread safety: `write` may be called from many tasks at once (hashing, compression and encryption run in the
 /// caller's task; only the pack append is serialized). `flush` must not overlap with `write` calls.
@@ -38,10 +42,12 @@ public final class ContentWriter: Sendable {
     /// benchmark machine's disk two `fsync`ed 20 MiB writes at a time were slower than one after the other, and
     /// each writer holds a whole pack.
     let packWriters: Int
+    /// Entries of written packs that make the pack's writer write an index blob before `flush`.
+    let indexFlushEntries: Int
     private let state = Mutex(State())
 
     private struct State {
-        var known: Set<ContentID> = []
+        var known = ContentKeySet()
         var dataPack: PackBuilder?
         var metadataPack: PackBuilder?
         /// Full packs waiting for the pack writer (at most one of each kind).
@@ -65,9 +71,12 @@ public final class ContentWriter: Sendable {
     ///   - existing: the repository's current index, for deduplication; nil for a new repository.
     ///   - epoch: the write epoch (max `xe<E>` marker; 0 when there is none).
     ///   - packWriters: full packs written at once; memory holds at most `packWriters + 1` data packs.
+    ///   - indexFlushEntries: entries of written packs that trigger an index blob before `flush` (≈ 34 bytes
+    ///     each in the blob, ≈ 100 in memory until written).
     public init(
         format: RepositoryFormat, storage: any BlobStorage, existing: (any ContentReading)?, epoch: Int,
-        sessionID: String? = nil, clock: @escaping @Sendable () -> Date = { Date() }, packWriters: Int = 1
+        sessionID: String? = nil, clock: @escaping @Sendable () -> Date = { Date() }, packWriters: Int = 1,
+        indexFlushEntries: Int = 100_000
     ) {
         self.format = format
         self.storage = storage
@@ -75,6 +84,7 @@ public final class ContentWriter: Sendable {
         self.epoch = epoch
         self.clock = clock
         self.packWriters = max(1, packWriters)
+        self.indexFlushEntries = max(1, indexFlushEntries)
         self.sessionID = sessionID ?? SessionID.make(now: clock())
     }
 
@@ -188,11 +198,24 @@ public final class ContentWriter: Sendable {
             }
             for w in waiters { w.resume() }
             guard let pack = next else { return }
+            let due: [ContentInfo]
             do {
-                try await writePack(pack)
+                due = try await writePack(pack)
             } catch {
                 let waiters = state.withLock { s in
                     if pack.blobID.hasPrefix("q") { s.fullMetadata = pack } else { s.fullData = pack }
+                    s.writers -= 1
+                    return s.takeWaiters()
+                }
+                for w in waiters { w.resume() }
+                throw error
+            }
+            guard !due.isEmpty else { continue }
+            do {
+                try await writeIndex(due)
+            } catch {
+                // The pack is written; its entries are back in `committedEntries` for the next index blob.
+                let waiters = state.withLock { s in
                     s.writers -= 1
                     return s.takeWaiters()
                 }
@@ -230,18 +253,33 @@ public final class ContentWriter: Sendable {
             s.metadataPack = nil
             return packs
         }
-        for pack in open { try await writePack(pack) }
+        for pack in open {
+            let due = try await writePack(pack)
+            if !due.isEmpty { try await writeIndex(due) }
+        }
         let entries = state.withLock { s -> [ContentInfo] in
             defer { s.committedEntries = [] }
             return s.committedEntries
         }
         guard !entries.isEmpty else { return nil }
-        let plain = try IndexV2Encoder.encode(entries)
-        let hash = format.hasher.hash(plain)
-        let blobID = "xn\(epoch)_" + Hex.encode(hash) + "-" + sessionID + "-c1"
-        try await storage.write(blobID, try sealBlob(plain, blobID: blobID))
-        state.withLock { $0.stats.indexBlobs += 1 }
-        return blobID
+        return try await writeIndex(entries)
+    }
+
+    /// Writes one index blob for `entries` (all in written packs). On failure they go back to the committed
+    /// entries, so the next index blob (or `flush`) covers them.
+    @discardableResult
+    private func writeIndex(_ entries: [ContentInfo]) async throws -> String {
+        do {
+            let plain = try IndexV2Encoder.encode(entries)
+            let hash = format.hasher.hash(plain)
+            let blobID = "xn\(epoch)_" + Hex.encode(hash) + "-" + sessionID + "-c1"
+            try await storage.write(blobID, try sealBlob(plain, blobID: blobID))
+            state.withLock { $0.stats.indexBlobs += 1 }
+            return blobID
+        } catch {
+            state.withLock { $0.committedEntries.append(contentsOf: entries) }
+            throw error
+        }
     }
 
     /// Whole-blob encryption (§4.3): IV from the blob name, then ECC if the repository uses it.
@@ -250,15 +288,22 @@ public final class ContentWriter: Sendable {
         return sealed
     }
 
-    private func writePack(_ pack: PackBuilder) async throws {
+    /// Writes a pack and commits its entries.
+    /// - Returns: the committed entries due for an index blob now (`indexFlushEntries` reached), else none.
+    ///   The caller writes them with `writeIndex` — outside any retry of the pack, which is written already.
+    private func writePack(_ pack: PackBuilder) async throws -> [ContentInfo] {
         let blobID = pack.blobID
         let entries = pack.entries
         let bytes = try pack.finish(format: format)
         try await storage.write(blobID, bytes)
-        state.withLock { s in
+        let due = state.withLock { s -> [ContentInfo] in
             s.committedEntries.append(contentsOf: entries)
             s.stats.packBlobs += 1
+            guard s.committedEntries.count >= indexFlushEntries else { return [] }
+            defer { s.committedEntries = [] }
+            return s.committedEntries
         }
+        return due
     }
 }
 

@@ -63,16 +63,21 @@ struct RepositoryOptions: ParsableArguments {
     func open(logger: Logger) async throws -> KopiaRepository {
         let environment = ProcessInfo.processInfo.environment
         let location = try location()
+        // Credentials are checked before the repository is touched: a missing password is a usage error whatever
+        // state the repository's location is in.
+        var key: RepositoryKey?
+        if let text = environment[RepositoryKey.environmentKey], !text.isEmpty {
+            do { key = try RepositoryKey(encoded: text) } catch {
+                throw CommandError.usage("\(RepositoryKey.environmentKey): \(error.message)")
+            }
+        }
+        let hasPassword = passwordFile != nil || environment["KOPIA_PASSWORD"] != nil
+        if key == nil { _ = try password(environment: environment) }
         let storage = try location.makeStorage(environment: environment,
                                                s3Overrides: s3.overrides, gcsOverrides: gcs.overrides,
                                                azureOverrides: azure.overrides,
                                                httpClient: try ProcessHTTPClient.shared(), logger: logger)
-        let hasPassword = passwordFile != nil || environment["KOPIA_PASSWORD"] != nil
-        if let text = environment[RepositoryKey.environmentKey], !text.isEmpty {
-            let key: RepositoryKey
-            do { key = try RepositoryKey(encoded: text) } catch {
-                throw CommandError.usage("\(RepositoryKey.environmentKey): \(error.message)")
-            }
+        if let key {
             do {
                 return try await KopiaRepository.open(storage: storage, unlock: .key(key), logger: logger)
             } catch let error as KopiaError where error.code == .wrongPassword && hasPassword {
