@@ -29,6 +29,8 @@ run_group() {
   local n
   n=$(grep -oE 'Test run with [0-9]+ test' "$log" | tail -n 1 | grep -oE '[0-9]+')
   total=$(( total + ${n:-0} ))
+  # A filter that matches nothing, or a run that never started its tests, passes with "0 tests": count it failed.
+  if [ "$rc" -eq 0 ] && [ "${n:-0}" -eq 0 ]; then echo "== test group: $name ran no tests"; rc=1; fi
   echo "== test group: $name finished in $(( $(date +%s) - start )) s, exit $rc"
   [ "$rc" -eq 0 ] || failed+=("$name")
 }
