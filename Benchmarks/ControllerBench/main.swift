@@ -152,12 +152,9 @@ struct ControllerBench {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
-    // MARK: 1. Throughput
-
-    static func provisioningThroughput(claims n: Int, qps: Double, burst: Int, label: String, extrapolateTo: Int? = nil,
-                                       storage: InformerStorage = .compact) async throws {
-        let w = try await World()
-        let sources = 10
+    /// `sources` production namespaces, each with a ready snapshot "snap" and a grant to every team namespace
+    /// team-0…team-9, and those team namespaces.
+    static func seedSourcesAndTeams(_ w: World, sources: Int) async throws {
         for s in 0..<sources {
             let ns = "prod-\(s)"
             _ = try await w.client.create(Namespace(name: ns))
@@ -165,6 +162,15 @@ struct ControllerBench {
             for t in 0..<10 { try await w.grant(in: ns, from: "team-\(t)", name: "allow-team-\(t)") }
         }
         for t in 0..<10 { _ = try await w.client.create(Namespace(name: "team-\(t)")) }
+    }
+
+    // MARK: 1. Throughput
+
+    static func provisioningThroughput(claims n: Int, qps: Double, burst: Int, label: String, extrapolateTo: Int? = nil,
+                                       storage: InformerStorage = .compact) async throws {
+        let w = try await World()
+        let sources = 10
+        try await seedSourcesAndTeams(w, sources: sources)
         for i in 0..<n {
             _ = try await w.linkedClaim("claim-\(i)", ns: "team-\(i % 10)", snapshot: "snap", snapshotNamespace: "prod-\(i % sources)")
         }
@@ -333,13 +339,7 @@ struct ControllerBench {
     static func burstWhileRunning(claims n: Int, qps: Double, burst: Int, label: String, perSecond: Double? = nil) async throws {
         let w = try await World()
         let sources = 10
-        for s in 0..<sources {
-            let ns = "prod-\(s)"
-            _ = try await w.client.create(Namespace(name: ns))
-            try await w.snapshot("snap", ns: ns)
-            for t in 0..<10 { try await w.grant(in: ns, from: "team-\(t)", name: "allow-team-\(t)") }
-        }
-        for t in 0..<10 { _ = try await w.client.create(Namespace(name: "team-\(t)")) }
+        try await seedSourcesAndTeams(w, sources: sources)
         let (cache, controller) = w.controller(qps: qps, burst: burst)
         let run = Task { await withTaskGroup(of: Void.self) { g in
             g.addTask { await cache.run() }
