@@ -19,6 +19,8 @@ public protocol ClusterCache: Sendable {
     func dependents(ofSourceNamespace namespace: String) -> (claims: [ObjectKey], links: [ObjectKey])
     /// Claims that name a DataSourceLink.
     func claims(usingLink key: ObjectKey) -> [ObjectKey]
+    /// DataSourceLinks whose `spec.sourceRef` is this source (what a change of the source may change in their status).
+    func linkKeys(referencing source: SourceReference) -> [ObjectKey]
     /// Sources (VolumeSnapshots and PersistentVolumeClaims) that carry Ferry's protection finalizer.
     func protectedSources() -> [SourceReference]
     /// The CSINodes and Nodes as the topology of `driver`'s volumes needs them (external-provisioner's CSINode and

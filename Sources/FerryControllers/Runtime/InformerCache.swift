@@ -177,6 +177,10 @@ public final class InformerCache: ClusterCache, Sendable {
         claims.keys(byIndex: CacheIndex.byLink, key.description)
     }
 
+    public func linkKeys(referencing source: SourceReference) -> [ObjectKey] {
+        links?.keys(byIndex: CacheIndex.bySource, CacheIndex.sourceKey(source)) ?? []
+    }
+
     public func nodeTopology(driver: String) -> NodeTopologyView? {
         guard let csiNodes, let nodes else { return nil }
         return NodeTopologyView(driver: driver, csiNodes: csiNodes.list(), nodes: nodes.list())

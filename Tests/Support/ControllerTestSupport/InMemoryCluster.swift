@@ -181,6 +181,9 @@ public final class InMemoryCluster: KubeVerbs, ClusterCache, EventSink, Sendable
     public func claims(usingLink key: ObjectKey) -> [ObjectKey] {
         all(PersistentVolumeClaim.self).filter { CacheIndex.link($0) == key }.map(\.key)
     }
+    public func linkKeys(referencing source: SourceReference) -> [ObjectKey] {
+        all(DataSourceLink.self).filter { LinkTarget.reference($0) == source }.map(\.key)
+    }
     public func protectedSources() -> [SourceReference] {
         all(VolumeSnapshot.self).filter { $0.metadata.finalizers.contains(SourceProtection.finalizer) }.map {
             SourceReference(group: SourceReference.volumeSnapshotGroup, kind: "VolumeSnapshot", namespace: $0.namespace ?? "", name: $0.name)
