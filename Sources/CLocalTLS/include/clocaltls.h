@@ -16,7 +16,7 @@ int ctls_accept(int listen_fd);
 /// Unblocks a pending accept/read on fd (shutdown(2)); does not close it.
 void ctls_shutdown_fd(int fd);
 void ctls_close_fd(int fd);
-/// TLS handshake on an accepted fd. NULL on failure (fd closed), err filled.
+/// TLS handshake on an accepted fd. NULL on failure (fd left open for the caller to close), err filled.
 ctls_conn *ctls_handshake(ctls_server *s, int fd, char *err, size_t errlen);
 /// >0 bytes read, 0 on orderly close, -1 on error.
 long ctls_read(ctls_conn *c, void *buf, size_t len);
