@@ -148,4 +148,6 @@ void ctls_close(ctls_conn *c) {
     free(c);
 }
 
+void ctls_release_thread_state(void) { OPENSSL_thread_stop(); }
+
 void ctls_name_current_thread(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }

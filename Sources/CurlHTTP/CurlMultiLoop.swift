@@ -10,9 +10,10 @@ import Glibc
 /// `curl_multi_wakeup` (thread-safe). The thread alone touches the multi handle, the easy handles after submit, and
 /// resumes every continuation. It never runs Swift concurrency work, so slow I/O never blocks the cooperative pool.
 ///
-/// On shutdown the thread cleans the multi handle up (closing every cached connection, TLS included) before it
-/// resumes the waiters of ``waitUntilStopped()``: once a client has stopped, no OpenSSL or curl work of it runs on
-/// any thread — not even while the process exits and OpenSSL's exit handler tears its state down.
+/// On shutdown the thread cleans the multi handle up (closing every cached connection, TLS included) and frees its
+/// OpenSSL thread state before it resumes the waiters of ``waitUntilStopped()``: once a client has stopped, nothing
+/// of it meets OpenSSL's exit handler if the process exits at once (a thread whose OpenSSL state is freed by its own
+/// exit after that handler ran leaks it, or crashes on first use).
 final class CurlMultiLoop: @unchecked Sendable {  // @unchecked: `multi`/`active` confined to the loop thread
     private struct Inbox {
         var adds: [CurlTransfer] = []
@@ -140,6 +141,7 @@ final class CurlMultiLoop: @unchecked Sendable {  // @unchecked: `multi`/`active
                 // Wakes are refused from here on (under the inbox lock), so the handle can go.
                 inbox.withLock { $0.closed = true }
                 curl_multi_cleanup(multi)
+                ccurl_release_tls_thread_state()
                 return
             }
             var running: Int32 = 0

@@ -101,6 +101,11 @@ public final class LocalHTTPSServer: @unchecked Sendable {  // @unchecked: mutab
 
     /// Number of TCP connections accepted so far.
     public var acceptedConnections: Int { state.withLock { $0.accepted } }
+    /// Connections past their TLS handshake and not yet closed.
+    public var openConnections: Int { state.withLock { $0.open.count } }
+    /// The server's threads still running (accept loop and connections); 0 once ``stop(timeout:)`` has returned,
+    /// unless a handler outlived the timeout.
+    public var liveThreads: Int { threads.count }
 
     /// Starts listening on 127.0.0.1:`port` (0 picks a free port) and serving on background threads.
     /// - Throws: `LocalServerError` when the TLS material cannot be loaded or the port cannot be bound.
@@ -278,17 +283,20 @@ private final class ServerThreads: @unchecked Sendable {  // @unchecked: state g
         condition.lock(); live += 1; condition.unlock()
     }
 
-    /// Runs a counted thread's body; the thread stops counting when it returns.
+    /// Runs a counted thread's body; the thread stops counting when it returns, after its OpenSSL state was freed.
     func running(_ body: () -> Void) {
         let me = pthread_self()
         condition.lock(); ids.insert(me); condition.unlock()
         body()
+        ctls_release_thread_state()
         condition.lock()
         ids.remove(me)
         live -= 1
         condition.broadcast()
         condition.unlock()
     }
+
+    var count: Int { condition.lock(); defer { condition.unlock() }; return live }
 
     func waitUntilFinished(timeout: Duration) {
         let deadline = Date().addingTimeInterval(Double(timeout.components.seconds)

@@ -29,4 +29,7 @@ void ctls_interrupt(ctls_conn *c);
 /// Sends close_notify (best effort), closes the fd and frees c.
 void ctls_close(ctls_conn *c);
 /// Names the calling thread as /proc and debuggers show it (15 bytes kept).
+/// Frees the calling thread's OpenSSL state now (OPENSSL_thread_stop), rather than in its exit handler: a server
+/// thread that ends while the process exits must not meet OpenSSL's own exit handler.
+void ctls_release_thread_state(void);
 void ctls_name_current_thread(const char *name);
