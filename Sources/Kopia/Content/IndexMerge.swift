@@ -43,7 +43,29 @@ enum IndexMerge {
                                renumber: blobNumbers, old: true),
                         Cursor(bytes: a, count: added.count, blobs: added.blobs, renumber: [], old: false),
                     ]
+                    let recordBlobs = provenance.recordBlobs
                     while true {
+                        // Fast path: previous-table records whose key is below both other heads form a group of
+                        // one (the table's keys are unique), so they go straight out.
+                        var i = cursors[0].index
+                        let n = cursors[0].count
+                        let shadowHead = cursors[1].index < cursors[1].count
+                            ? UnsafeRawBufferPointer(rebasing: s[(cursors[1].index * stride)...]) : nil
+                        let addedHead = cursors[2].index < cursors[2].count
+                            ? UnsafeRawBufferPointer(rebasing: a[(cursors[2].index * stride)...]) : nil
+                        while i < n {
+                            if let h = shadowHead, IndexTable.compare(t, i * stride, h, keySize) >= 0 { break }
+                            if let h = addedHead, IndexTable.compare(t, i * stride, h, keySize) >= 0 { break }
+                            let tag = i < recordBlobs.count ? Int(recordBlobs[i]) : Int.max
+                            let blob = tag < blobNumbers.count ? blobNumbers[tag] : .max
+                            if blob != .max {
+                                out.appendAlone(UnsafeRawBufferPointer(rebasing: t[i * stride..<(i + 1) * stride]),
+                                                blob: blob, packs: table.packs, formats: table.formats,
+                                                packMap: &oldPacks, formatMap: &oldFormats, watermark: watermark)
+                            }
+                            i += 1
+                        }
+                        cursors[0].index = i
                         // The smallest key among the three heads.
                         var lowest: Int?
                         for c in cursors.indices where cursors[c].index < cursors[c].count {
@@ -138,19 +160,30 @@ enum IndexMerge {
         mutating func append(_ record: UnsafeRawBufferPointer, to group: inout [UInt8], packs from: [String],
                              formats fromFormats: [IndexTable.Format], packMap: inout [UInt32],
                              formatMap: inout [UInt16]) {
-            let start = group.count
-            group.append(contentsOf: record)
-            let v = keySize
-            let pack = Int(UInt32(littleEndian: record.loadUnaligned(fromByteOffset: v + 8, as: UInt32.self)))
-            let format = Int(UInt16(littleEndian: record.loadUnaligned(fromByteOffset: v + 24, as: UInt16.self)))
+            let (p, f) = numbers(of: record, packs: from, formats: fromFormats, packMap: &packMap, formatMap: &formatMap)
+            Self.emit(record, pack: p, format: f, keySize: keySize, into: &group)
+        }
+
+        /// The output's pack and format numbers for `record`'s, assigned on first use.
+        mutating func numbers(of record: UnsafeRawBufferPointer, packs from: [String],
+                              formats fromFormats: [IndexTable.Format], packMap: inout [UInt32],
+                              formatMap: inout [UInt16]) -> (UInt32, UInt16) {
+            let pack = Int(UInt32(littleEndian: record.loadUnaligned(fromByteOffset: keySize + 8, as: UInt32.self)))
+            let format = Int(UInt16(littleEndian: record.loadUnaligned(fromByteOffset: keySize + 24, as: UInt16.self)))
             // The numbers were assigned by the builder that filled `from`/`fromFormats`.
             if packMap[pack] == .max { packMap[pack] = number(pack: from[pack]) }
             if formatMap[format] == .max { formatMap[format] = number(format: fromFormats[format]) }
-            let p = packMap[pack]
-            let f = formatMap[format]
-            group.withUnsafeMutableBytes { g in
-                g.storeBytes(of: p.littleEndian, toByteOffset: start + v + 8, as: UInt32.self)
-                g.storeBytes(of: f.littleEndian, toByteOffset: start + v + 24, as: UInt16.self)
+            return (packMap[pack], formatMap[format])
+        }
+
+        /// Appends `record` to `out` with pack and format numbers `pack` and `format`.
+        static func emit(_ record: UnsafeRawBufferPointer, pack: UInt32, format: UInt16, keySize: Int,
+                         into out: inout [UInt8]) {
+            let start = out.count
+            out.append(contentsOf: record)
+            out.withUnsafeMutableBytes { g in
+                g.storeBytes(of: pack.littleEndian, toByteOffset: start + keySize + 8, as: UInt32.self)
+                g.storeBytes(of: format.littleEndian, toByteOffset: start + keySize + 24, as: UInt16.self)
             }
         }
 
@@ -176,6 +209,20 @@ enum IndexMerge {
             formats.append(format)
             formatNumbers[format] = n
             return n
+        }
+
+        /// A record that is alone in its group: to the table, or to the shadow when it is a dropped deletion.
+        mutating func appendAlone(_ record: UnsafeRawBufferPointer, blob: UInt32, packs from: [String],
+                                  formats fromFormats: [IndexTable.Format], packMap: inout [UInt32],
+                                  formatMap: inout [UInt16], watermark: Int64) {
+            let (p, f) = numbers(of: record, packs: from, formats: fromFormats, packMap: &packMap, formatMap: &formatMap)
+            if IndexWinnerRule.isDropped(record, 0, keySize: keySize, watermark: watermark) {
+                Self.emit(record, pack: p, format: f, keySize: keySize, into: &shadow)
+                shadowBlobs.append(blob)
+            } else {
+                Self.emit(record, pack: p, format: f, keySize: keySize, into: &records)
+                blobs.append(blob)
+            }
         }
 
         /// One key's records (`group`, renumbered): the winner to the table unless dropped, the rest to the shadow.
