@@ -21,11 +21,11 @@ test: setup
 	$(SWIFT) build --build-tests -j $(JOBS)
 	SWIFT=$(SWIFT) bash scripts/run-tests.sh
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan -j $(JOBS)
-	LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan-suppressions.txt \
-	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --filter '$(ASAN_FILTER)'
+	LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan-suppressions.txt SWIFT=$(SWIFT) \
+	  bash scripts/asan-step.sh '$(ASAN_FILTER)'
 	# Issue 17's 200x start/stop cancellation storm, in its own process (it keeps the 2-thread pool busy).
-	LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan-suppressions.txt \
-	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --filter 'LifecycleStressTests'
+	LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan-suppressions.txt SWIFT=$(SWIFT) \
+	  bash scripts/asan-step.sh 'LifecycleStressTests'
 
 demo: release
 	@bash scripts/demo.sh

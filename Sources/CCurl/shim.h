@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/prctl.h>
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 
 static inline CURLcode ccurl_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode ccurl_setopt_ptr(CURL *h, CURLoption o, void *v) { return curl_easy_setopt(h, o, v); }
@@ -30,6 +31,10 @@ static inline CURLcode ccurl_getinfo_double(CURL *h, CURLINFO i, double *v) { re
 static inline CURLMcode ccurl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
 static inline CURLSHcode ccurl_share_setopt_long(CURLSH *s, CURLSHoption o, long v) { return curl_share_setopt(s, o, v); }
 static inline unsigned int ccurl_version_now(void) { return CURLVERSION_NOW; }
+// libcurl's TLS backend is OpenSSL, which keeps per-thread state (random generators, error queue) that a thread's
+// exit would free later: a thread that ends while the process exits would meet OpenSSL's exit handler. The curl loop
+// thread frees it itself before it reports that it has stopped.
+static inline void ccurl_release_tls_thread_state(void) { OPENSSL_thread_stop(); }
 
 // Blob options (CURLOPT_CAINFO_BLOB, CURLOPT_SSLCERT_BLOB, CURLOPT_SSLKEY_BLOB) take a struct by pointer; the shim
 // builds it with CURL_BLOB_COPY so libcurl owns a copy and the caller's buffer may go away after the call.

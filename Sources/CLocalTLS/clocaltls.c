@@ -82,9 +82,9 @@ void ctls_close_fd(int fd) { close(fd); }
 
 ctls_conn *ctls_handshake(ctls_server *s, int fd, char *err, size_t errlen) {
     SSL *ssl = SSL_new(s->ctx);
-    if (!ssl) { fill_err(err, errlen, "SSL_new"); close(fd); return NULL; }
-    SSL_set_fd(ssl, fd);
-    if (SSL_accept(ssl) != 1) { fill_err(err, errlen, "handshake"); SSL_free(ssl); close(fd); return NULL; }
+    if (!ssl) { fill_err(err, errlen, "SSL_new"); return NULL; }
+    SSL_set_fd(ssl, fd);  /* a socket BIO without BIO_CLOSE: the caller closes fd when this fails */
+    if (SSL_accept(ssl) != 1) { fill_err(err, errlen, "handshake"); SSL_free(ssl); return NULL; }
     ctls_conn *c = calloc(1, sizeof *c);
     c->ssl = ssl;
     c->fd = fd;
@@ -147,5 +147,7 @@ void ctls_close(ctls_conn *c) {
     close(c->fd);
     free(c);
 }
+
+void ctls_release_thread_state(void) { OPENSSL_thread_stop(); }
 
 void ctls_name_current_thread(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }

@@ -9,11 +9,18 @@ import Glibc
 /// Protocol: callers `submit` or `cancel` transfers through a locked inbox and wake the thread with
 /// `curl_multi_wakeup` (thread-safe). The thread alone touches the multi handle, the easy handles after submit, and
 /// resumes every continuation. It never runs Swift concurrency work, so slow I/O never blocks the cooperative pool.
+///
+/// On shutdown the thread cleans the multi handle up (closing every cached connection, TLS included) and frees its
+/// OpenSSL thread state before it resumes the waiters of ``waitUntilStopped()``: once a client has stopped, nothing
+/// of it meets OpenSSL's exit handler if the process exits at once (a thread whose OpenSSL state is freed by its own
+/// exit after that handler ran leaks it, or crashes on first use).
 final class CurlMultiLoop: @unchecked Sendable {  // @unchecked: `multi`/`active` confined to the loop thread
     private struct Inbox {
         var adds: [CurlTransfer] = []
         var cancels: [CurlTransfer] = []
         var shuttingDown = false
+        /// The multi handle was cleaned up: nothing may wake it any more.
+        var closed = false
     }
 
     private let multi: UnsafeMutableRawPointer
@@ -51,30 +58,37 @@ final class CurlMultiLoop: @unchecked Sendable {  // @unchecked: `multi`/`active
         }
     }
 
-    deinit { curl_multi_cleanup(multi) }
+    /// The thread cleans the handle up when it stops; this covers a loop whose thread never started.
+    deinit {
+        if !inbox.withLock({ $0.closed }) { curl_multi_cleanup(multi) }
+    }
 
     /// Queues a transfer. Returns false if the loop is shutting down (the transfer was not taken).
     func submit(_ transfer: CurlTransfer) -> Bool {
-        let ok = inbox.withLock { box -> Bool in
+        inbox.withLock { box -> Bool in
             guard !box.shuttingDown else { return false }
             box.adds.append(transfer)
+            curl_multi_wakeup(multi)
             return true
         }
-        if ok { curl_multi_wakeup(multi) }
-        return ok
     }
 
     /// Requests cancellation; idempotent, safe before submit and after completion.
     func cancel(_ transfer: CurlTransfer) {
         transfer.cancelRequested.store(true, ordering: .sequentiallyConsistent)
-        inbox.withLock { $0.cancels.append(transfer) }
-        curl_multi_wakeup(multi)
+        inbox.withLock { box in
+            guard !box.closed else { return }  // stopped: every transfer already failed
+            box.cancels.append(transfer)
+            curl_multi_wakeup(multi)
+        }
     }
 
     /// Fails every transfer in flight with `.shutdown` and stops the thread. Idempotent.
     func shutdown() {
-        inbox.withLock { $0.shuttingDown = true }
-        curl_multi_wakeup(multi)
+        inbox.withLock { box in
+            box.shuttingDown = true
+            if !box.closed { curl_multi_wakeup(multi) }
+        }
     }
 
     /// Suspends (without blocking a thread) until the loop thread has finished its last transfer and left its
@@ -124,6 +138,10 @@ final class CurlMultiLoop: @unchecked Sendable {  // @unchecked: `multi`/`active
                     t.fail(HTTPError(.shutdown, "HTTP client shut down", url: t.redactedURL))
                 }
                 active = [:]
+                // Wakes are refused from here on (under the inbox lock), so the handle can go.
+                inbox.withLock { $0.closed = true }
+                curl_multi_cleanup(multi)
+                ccurl_release_tls_thread_state()
                 return
             }
             var running: Int32 = 0

@@ -104,11 +104,23 @@ final class ServerCore: @unchecked Sendable {
 
     private struct State {
         var inFlight = 0
+        /// Requests posted to gRPC whose tag has not been handled yet. Core can match a call just before shutdown
+        /// and deliver its tag after the shutdown tag, so shutdown waits for these as well as for `inFlight`.
+        var pendingRequests = 0
         /// Running from init; stopping once shutdown began; stopped when every resource is released.
         var phase = LifecyclePhase.running
         var drainWaiters: [CheckedContinuation<Void, Never>] = []
         /// Later callers of shutdown, resumed (with false) once the server has stopped.
         var stopWaiters: [CheckedContinuation<Bool, Never>] = []
+
+        var isIdle: Bool { inFlight == 0 && pendingRequests == 0 }
+
+        /// The shutdown waiters to resume once the server is stopping and idle; empty otherwise.
+        mutating func takeDrainWaitersIfIdle() -> [CheckedContinuation<Void, Never>] {
+            guard isIdle, phase != .running else { return [] }
+            defer { drainWaiters = [] }
+            return drainWaiters
+        }
     }
 
     init(server: SendablePointer, queue: CompletionQueue, handlerExecutor: (any TaskExecutor)?, logger: Logger) {
@@ -122,39 +134,57 @@ final class ServerCore: @unchecked Sendable {
     var phase: LifecyclePhase { state.withLock { $0.phase } }
 
     /// Posts one request for a call to `method`. Called at start and on every accepted call (queue thread).
+    ///
+    /// The phase check and the post happen under one lock, so every request reaches gRPC before shutdown begins
+    /// (core then fails it with the shutdown) or is never posted; each posted request is counted until its tag
+    /// is handled.
     func accept(_ method: ServerMethod) {
-        guard state.withLock({ $0.phase == .running }) else { return }
         let call = ServerCall(core: self, method: method)
         let tag = CompletionTag.make { success in
             if success {
                 self.accept(method)
-                self.callStarted()
+                self.requestDelivered(startsCall: true)
                 call.begin()
             } else {
                 call.release()  // the server is shutting down; the slot was never used
+                self.requestDelivered(startsCall: false)
             }
         }
-        let error = if let handle = method.handle {
-            cgrpc_server_request_registered_call(server.raw, handle, queue.raw, call.raw, tag)
-        } else {
-            cgrpc_server_request_call(server.raw, queue.raw, call.raw, tag)
+        let error = state.withLock { state -> grpc_call_error? in
+            guard state.phase == .running else { return nil }
+            let error = if let handle = method.handle {
+                cgrpc_server_request_registered_call(server.raw, handle, queue.raw, call.raw, tag)
+            } else {
+                cgrpc_server_request_call(server.raw, queue.raw, call.raw, tag)
+            }
+            if error == GRPC_CALL_OK { state.pendingRequests += 1 }
+            return error
         }
-        if error != GRPC_CALL_OK {
+        guard let error, error == GRPC_CALL_OK else {
             CompletionTag.cancel(tag)
             call.release()
-            logger.error("grpc_server_request_call failed", metadata: ["grpc.error": "\(error.rawValue)"])
+            if let error {
+                logger.error("grpc_server_request_call failed", metadata: ["grpc.error": "\(error.rawValue)"])
+            }
+            return
         }
     }
 
-    private func callStarted() { state.withLock { $0.inFlight += 1 } }
+    /// A posted request's tag was handled: it became a call (counted in flight from now on) or was failed.
+    private func requestDelivered(startsCall: Bool) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.pendingRequests -= 1
+            if startsCall { state.inFlight += 1 }
+            return state.takeDrainWaitersIfIdle()
+        }
+        waiters.forEach { $0.resume() }
+    }
 
     /// A call is completely finished: its handler returned and every batch completed.
     func callFinished() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.inFlight -= 1
-            guard state.inFlight == 0, state.phase != .running else { return [] }
-            defer { state.drainWaiters = [] }
-            return state.drainWaiters
+            return state.takeDrainWaitersIfIdle()
         }
         waiters.forEach { $0.resume() }
     }
@@ -188,16 +218,17 @@ final class ServerCore: @unchecked Sendable {
         await notified.wait()
         timer.cancel()
         _ = await timer.result
-        // 3. Wait until every handler task returned and every call was released.
+        // 3. Wait until every posted request was delivered, every handler task returned and every call was
+        //    released: no batch may start once the queue is shut down in step 4.
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let done = state.withLock { state -> Bool in
-                if state.inFlight == 0 { return true }
+                if state.isIdle { return true }
                 state.drainWaiters.append(continuation)
                 return false
             }
             if done { continuation.resume() }
         }
-        // 4. Release gRPC: the server, then the queue (its thread delivers any leftover accept tags), then grpc.
+        // 4. Release gRPC: the server, then the queue, then grpc.
         grpc_server_destroy(server.raw)
         await queue.shutdownAndJoin()
         GRPCLibrary.release()

@@ -94,11 +94,18 @@ public final class LocalHTTPSServer: @unchecked Sendable {  // @unchecked: mutab
     private let tls: OpaquePointer
     private let listenFD: Int32
     private let handler: Handler
-    private let state = LockedBox<(accepted: Int, open: [Int: OpaquePointer], stopped: Bool)>(
-        (0, [:], false))
+    private let state = LockedBox<(accepted: Int, open: [Int: OpaquePointer], handshaking: Set<Int32>, stopped: Bool)>(
+        (0, [:], [], false))
+    /// The server's live threads (accept loop and connections), so that ``stop()`` can wait for them.
+    private let threads = ServerThreads()
 
     /// Number of TCP connections accepted so far.
     public var acceptedConnections: Int { state.withLock { $0.accepted } }
+    /// Connections past their TLS handshake and not yet closed.
+    public var openConnections: Int { state.withLock { $0.open.count } }
+    /// The server's threads still running (accept loop and connections); 0 once ``stop(timeout:)`` has returned,
+    /// unless a handler outlived the timeout.
+    public var liveThreads: Int { threads.count }
 
     /// Starts listening on 127.0.0.1:`port` (0 picks a free port) and serving on background threads.
     /// - Throws: `LocalServerError` when the TLS material cannot be loaded or the port cannot be bound.
@@ -116,22 +123,31 @@ public final class LocalHTTPSServer: @unchecked Sendable {  // @unchecked: mutab
         self.listenFD = fd
         self.port = Int(bound)
         self.handler = handler
-        let t = Thread { [self] in self.acceptLoop() }
+        threads.started()
+        let t = Thread { [self] in
+            threads.running { self.acceptLoop() }
+        }
         t.name = "local-https-accept"
         t.start()
     }
 
-    /// Stops accepting, interrupts every open connection. Idempotent.
-    public func stop() {
-        // Interrupt under the lock: a connection leaves `open` (under the lock) before its fd is closed, so an fd
-        // number is never shut down after it was reused elsewhere.
+    /// Stops accepting, interrupts every open connection and handshake, and waits (up to `timeout`) until every
+    /// thread of the server has finished — so nothing of it, TLS included, still runs once the caller goes on (a
+    /// test process exiting right after runs OpenSSL's exit handler). Handlers that keep a connection busy without
+    /// writing (a watch) must end on their own; the API server's do within 50 ms. Idempotent; called from one of
+    /// the server's own threads, it waits for the others only.
+    public func stop(timeout: Duration = .seconds(5)) {
+        // Interrupt under the lock: a connection leaves `open`/`handshaking` (under the lock) before its fd is
+        // closed, so an fd number is never shut down after it was reused elsewhere.
         let first = state.withLock { s -> Bool in
             if s.stopped { return false }
             s.stopped = true
             for c in s.open.values { ctls_interrupt(c) }
+            for fd in s.handshaking { ctls_shutdown_fd(fd) }
             return true
         }
         if first { ctls_shutdown_fd(listenFD) }
+        threads.waitUntilFinished(timeout: timeout)
     }
 
     /// Interrupts every open connection (clients see a reset) but keeps accepting.
@@ -153,7 +169,10 @@ public final class LocalHTTPSServer: @unchecked Sendable {  // @unchecked: mutab
             if fd < 0 { break }  // shut down by stop(); the fd is closed below, after `stopped` was set
             if state.withLock({ $0.stopped }) { ctls_close_fd(fd); break }
             state.withLock { $0.accepted += 1 }
-            let t = Thread { [self] in self.serve(fd) }
+            threads.started()
+            let t = Thread { [self] in
+                threads.running { self.serve(fd) }
+            }
             t.name = "local-https-conn"
             t.start()
         }
@@ -163,9 +182,19 @@ public final class LocalHTTPSServer: @unchecked Sendable {  // @unchecked: mutab
     private func serve(_ fd: Int32) {
         ctls_name_current_thread("local-https-con")
         var err = [CChar](repeating: 0, count: 256)
-        guard let conn = ctls_handshake(tls, fd, &err, 256) else { return }  // a failed handshake only closes the socket
-        let id = Int(bitPattern: conn)
-        state.withLock { $0.open[id] = conn }
+        guard state.withLock({ s -> Bool in
+            if !s.stopped { s.handshaking.insert(fd) }
+            return !s.stopped
+        }) else { ctls_close_fd(fd); return }
+        let conn = ctls_handshake(tls, fd, &err, 256)
+        let id = conn.map { Int(bitPattern: $0) } ?? 0
+        state.withLock { s in
+            s.handshaking.remove(fd)
+            if let conn { s.open[id] = conn }
+            // Stopped during the handshake: this connection missed the interrupt.
+            if let conn, s.stopped { ctls_interrupt(conn) }
+        }
+        guard let conn else { ctls_close_fd(fd); return }  // a failed handshake only closes the socket
         defer {
             state.withLock { _ = $0.open.removeValue(forKey: id) }
             ctls_close(conn)
@@ -240,5 +269,42 @@ private struct ConnectionReader {
             return (dec(parts[0]), parts.count > 1 ? dec(parts[1]) : "")
         }
         return (path.removingPercentEncoding ?? path, items)
+    }
+}
+
+/// Counts a server's live threads; ``waitUntilFinished(timeout:)`` blocks until the others have ended.
+private final class ServerThreads: @unchecked Sendable {  // @unchecked: state guarded by `condition`
+    private let condition = NSCondition()
+    private var live = 0
+    private var ids = Set<pthread_t>()
+
+    /// Before a thread is created: it counts from now on, so a waiter never misses one that has not started yet.
+    func started() {
+        condition.lock(); live += 1; condition.unlock()
+    }
+
+    /// Runs a counted thread's body; the thread stops counting when it returns, after its OpenSSL state was freed.
+    func running(_ body: () -> Void) {
+        let me = pthread_self()
+        condition.lock(); ids.insert(me); condition.unlock()
+        body()
+        ctls_release_thread_state()
+        condition.lock()
+        ids.remove(me)
+        live -= 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    var count: Int { condition.lock(); defer { condition.unlock() }; return live }
+
+    func waitUntilFinished(timeout: Duration) {
+        let deadline = Date().addingTimeInterval(Double(timeout.components.seconds)
+                                                 + Double(timeout.components.attoseconds) / 1e18)
+        condition.lock()
+        defer { condition.unlock() }
+        // The calling thread, when it is one of the server's, cannot wait for itself.
+        let own = ids.contains(pthread_self()) ? 1 : 0
+        while live > own, condition.wait(until: deadline) {}
     }
 }

@@ -47,4 +47,65 @@ struct ClientLifecycleTests {
         for _ in 0..<200 where after > 0 { try await Task.sleep(for: .milliseconds(10)); after = Self.threads(named: name) }
         #expect(after == 0)
     }
+
+    @Test func stopClosesTheCachedConnectionsBeforeItReturns() async throws {
+        let certs = try TestCertificates.shared()
+        let server = try TestHTTPSServer(certificates: certs, requestClientCertificates: false) { _, res in
+            res.respond(status: 200, body: Array("ok".utf8))
+        }
+        defer { server.stop() }
+        let client = try HTTPClient(configuration: HTTPClientConfiguration(tls: TLSOptions(certificateAuthority: .file(certs.caCertificate))),
+                                    logger: Logger(label: "t"))
+        #expect(try await client.execute(HTTPRequest(url: server.baseURL + "/")).status == 200)
+        #expect(server.openConnections == 1)  // kept alive in the client's connection cache
+        await client.stop()
+        // The client object lives on: its connections must have been closed by stop itself, not by a later deinit.
+        // The server sees the close on its next read.
+        var open = server.openConnections
+        for _ in 0..<200 where open > 0 { try await Task.sleep(for: .milliseconds(10)); open = server.openConnections }
+        #expect(open == 0)
+        #expect(client.phase == .stopped)  // keeps the client alive until here
+    }
+
+    @Test func serverStopReturnsAfterEveryThreadOfItEnded() async throws {
+        let certs = try TestCertificates.shared()
+        let server = try TestHTTPSServer(certificates: certs, requestClientCertificates: false) { _, res in
+            res.respond(status: 200, body: Array("ok".utf8))
+        }
+        let client = try HTTPClient(configuration: HTTPClientConfiguration(tls: TLSOptions(certificateAuthority: .file(certs.caCertificate))),
+                                    logger: Logger(label: "t"))
+        // One connection kept alive by the client, one that connected and never started its TLS handshake.
+        #expect(try await client.execute(HTTPRequest(url: server.baseURL + "/")).status == 200)
+        let silent = try RawTCPConnection(port: server.port)
+        defer { silent.close() }
+        var accepted = server.acceptedConnections
+        for _ in 0..<200 where accepted < 2 { try await Task.sleep(for: .milliseconds(10)); accepted = server.acceptedConnections }
+        #expect(accepted == 2)
+        #expect(server.liveThreads == 3)
+        let start = ContinuousClock.now
+        server.stop()
+        #expect(server.liveThreads == 0)
+        #expect(ContinuousClock.now - start < .seconds(4))
+        await client.stop()
+    }
+}
+
+/// A plain TCP connection to 127.0.0.1 that sends nothing.
+struct RawTCPConnection {
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestServerError("socket failed") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else { Glibc.close(fd); throw TestServerError("connect failed") }
+    }
+
+    func close() { Glibc.close(fd) }
 }

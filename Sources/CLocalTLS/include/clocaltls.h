@@ -16,7 +16,7 @@ int ctls_accept(int listen_fd);
 /// Unblocks a pending accept/read on fd (shutdown(2)); does not close it.
 void ctls_shutdown_fd(int fd);
 void ctls_close_fd(int fd);
-/// TLS handshake on an accepted fd. NULL on failure (fd closed), err filled.
+/// TLS handshake on an accepted fd. NULL on failure (fd left open for the caller to close), err filled.
 ctls_conn *ctls_handshake(ctls_server *s, int fd, char *err, size_t errlen);
 /// >0 bytes read, 0 on orderly close, -1 on error.
 long ctls_read(ctls_conn *c, void *buf, size_t len);
@@ -29,4 +29,7 @@ void ctls_interrupt(ctls_conn *c);
 /// Sends close_notify (best effort), closes the fd and frees c.
 void ctls_close(ctls_conn *c);
 /// Names the calling thread as /proc and debuggers show it (15 bytes kept).
+/// Frees the calling thread's OpenSSL state now (OPENSSL_thread_stop), rather than in its exit handler: a server
+/// thread that ends while the process exits must not meet OpenSSL's own exit handler.
+void ctls_release_thread_state(void);
 void ctls_name_current_thread(const char *name);
