@@ -10,6 +10,7 @@
 // 3. RSS of a `ferry controller --standalone` process with M claims (default 10,000) cached.
 // 4. A burst of B claims (default 1,000) created while the controller runs (caches synced, grants in place): time
 //    from the first claim's create to the last PV, and per-claim latency (claim POST → its PV seen by a watch).
+//    `--paced-only --burst 200 --rate 20`: claims trickle in; prints reconciles per kind and work-queue adds by cause.
 // 5. The compact cache against the decoded one (`InformerStorage`), same run: --ab-runs pairs of throughput runs.
 import CSI
 import CurlHTTP
@@ -27,6 +28,23 @@ struct ControllerBench {
 
     static func main() async throws {
         let args = CommandLine.arguments
+        if args.contains("--help") || args.contains("-h") {
+            print("""
+                usage: controller-bench [--claims N] [--latency-samples N] [--cached N] [--slow-sample N] [--burst N]
+                                        [--ab-runs N] [--rate R] [--paced-only]
+                  --claims N           claims created before the controller starts (throughput runs; default 1000)
+                  --latency-samples N  grants created one by one, grant → CreateVolume latency (default 100)
+                  --cached N           claims cached by a `ferry controller --standalone` for the RSS run (default 10000)
+                  --slow-sample N      claims measured at external-provisioner's 5 QPS / burst 10 (default 40)
+                  --burst N            claims created while the controller runs: as fast as 8 clients can (default and
+                                       tuned QPS), then min(N, 200) paced at --rate claims/s (default 1000; 0 = none)
+                  --rate R             arrival rate of the paced run, claims per second (default 20)
+                  --paced-only         only the paced run (N = --burst), e.g. `--paced-only --burst 200 --rate 20`
+                  --ab-runs N          pairs of throughput runs, compact vs decoded informer cache (default 0)
+                Every burst/paced run prints reconciles per kind and outcome and the work-queue adds by cause.
+                """)
+            return
+        }
         func value(_ flag: String, _ fallback: Int) -> Int {
             guard let i = args.firstIndex(of: flag), i + 1 < args.count, let v = Int(args[i + 1]) else { return fallback }
             return v
@@ -37,6 +55,12 @@ struct ControllerBench {
         let slowSample = value("--slow-sample", 40)
         let burst = value("--burst", 1000)
         let abRuns = value("--ab-runs", 0)
+        let rate = Double(value("--rate", 20))
+        if args.contains("--paced-only") {
+            try await burstWhileRunning(claims: burst, qps: 200, burst: 400, label: "ferry defaults, \(Int(rate)) claims/s",
+                                        perSecond: rate)
+            return
+        }
         try await provisioningThroughput(claims: claims, qps: 200, burst: 400, label: "ferry defaults (200 QPS, burst 400)")
         try await provisioningThroughput(claims: claims, qps: 2000, burst: 4000, label: "tuned (2000 QPS, burst 4000)")
         try await provisioningThroughput(claims: slowSample, qps: 5, burst: 10, label: "external-provisioner client defaults (5 QPS, burst 10)",
@@ -47,8 +71,8 @@ struct ControllerBench {
             try await burstWhileRunning(claims: burst, qps: 200, burst: 400, label: "ferry defaults (200 QPS, burst 400)")
             try await burstWhileRunning(claims: burst, qps: 2000, burst: 4000, label: "tuned (2000 QPS, burst 4000)")
             // Paced arrivals (no backlog): the latency one claim sees when the controller is not busy.
-            try await burstWhileRunning(claims: min(burst, 200), qps: 200, burst: 400, label: "ferry defaults, 20 claims/s",
-                                        perSecond: 20)
+            try await burstWhileRunning(claims: min(burst, 200), qps: 200, burst: 400, label: "ferry defaults, \(Int(rate)) claims/s",
+                                        perSecond: rate)
         }
         for _ in 0..<abRuns {
             for storage in [InformerStorage.compact, .decoded] {
@@ -405,9 +429,23 @@ struct ControllerBench {
               + "\(s.count)/\(n) PVs, the last \(String(format: "%.2f", last)) s after the first create "
               + "(waited \(String(format: "%.2f", seconds(end - start))) s); claim POST → PV: p50 \(String(format: "%.1f", pct(0.5))) ms, "
               + "p99 \(String(format: "%.1f", pct(0.99))) ms, max \(String(format: "%.1f", latencies.last ?? 0)) ms")
-        let outcomes = controller.context.metrics.render().split(separator: "\n")
-            .filter { $0.hasPrefix("ferry_operations_total") }.map { $0.replacingOccurrences(of: "ferry_operations_total", with: "") }
+        let metrics = controller.context.metrics.render().split(separator: "\n").map(String.init)
+        let outcomes = metrics.filter { $0.hasPrefix("ferry_operations_total") }.map { $0.replacingOccurrences(of: "ferry_operations_total", with: "") }
         print("  reconcile outcomes: " + outcomes.joined(separator: ", "))
+        // Reconciles per kind (all outcomes), per claim: the amplification (ideal ≈ 1–3 per object).
+        var perKind: [String: Double] = [:]
+        for line in outcomes {
+            guard let kind = line.split(separator: "\"").dropFirst().first, let value = line.split(separator: " ").last.flatMap({ Double($0) })
+            else { continue }
+            perKind[String(kind), default: 0] += value
+        }
+        print("  reconciles: " + ["claim", "link", "source"].map { "\($0) \(Int(perKind[$0] ?? 0)) (\(String(format: "%.2f", (perKind[$0] ?? 0) / Double(max(n, 1)))) per claim)" }
+            .joined(separator: ", "))
+        let adds = metrics.filter { $0.hasPrefix("ferry_workqueue_adds_total{") }.map { $0.replacingOccurrences(of: "ferry_workqueue_adds_total", with: "") }
+        print("  work-queue adds by cause: " + adds.sorted().joined(separator: ", "))
+        let filtered = metrics.filter { $0.hasPrefix("ferry_informer_events_filtered_total{") }
+            .map { $0.replacingOccurrences(of: "ferry_informer_events_filtered_total", with: "") }
+        print("  informer updates that woke nothing (WakeFilter): " + (filtered.isEmpty ? "none counted" : filtered.sorted().joined(separator: ", ")))
         await w.stop()
     }
 }

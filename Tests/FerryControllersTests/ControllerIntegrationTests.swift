@@ -25,7 +25,8 @@ struct ControllerIntegrationTests {
         let controller: Controller
         var kube: LiveKube { LiveKube(client: client) }
 
-        init() async throws {
+        /// - Parameters: the controller's retry intervals; long ones make a test see only what informer events wake.
+        init(retryIntervalStart: Duration = .milliseconds(50), retryIntervalMax: Duration = .seconds(2)) async throws {
             server = try KubeAPIServer(installCRDs: true, bookmarkInterval: .milliseconds(200))
             server.addToken(ControllerIntegrationTests.token, for: .init(name: "admin"))
             let config = KubeConfig(server: server.baseURL,
@@ -55,8 +56,8 @@ struct ControllerIntegrationTests {
                 kube: LiveKube(client: client), cache: cache, csi: served.controller,
                 feedback: Feedback(sink: EventRecorder(client: client, component: "ferry", logger: logger)),
                 metrics: ControllerMetrics(),
-                configuration: ControllerConfiguration(driver: caps, retryIntervalStart: .milliseconds(50),
-                                                       retryIntervalMax: .seconds(2), workers: 4),
+                configuration: ControllerConfiguration(driver: caps, retryIntervalStart: retryIntervalStart,
+                                                       retryIntervalMax: retryIntervalMax, workers: 4),
                 logger: logger)
             controller = Controller(context: context)
             controller.register(cache)

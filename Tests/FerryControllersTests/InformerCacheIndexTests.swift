@@ -58,6 +58,10 @@ struct InformerCacheIndexTests {
         #expect(names(cache.dependentClaimKeys(of: source)) == decoding())
         #expect(names(cache.dependentClaims(of: source).map(\.key)) == decoding())
         #expect(names(cache.claims(referencing: source).map(\.key)).count == 4)
+        // What a grant change in prod wakes: the waiting claims (direct and through the link) and the link.
+        let grantWakes = cache.dependents(ofSourceNamespace: "prod")
+        #expect(names(grantWakes.claims) == ["prod/direct-pending", "staging/linked-pending", "prod/other"])
+        #expect(names(grantWakes.links) == ["staging/nightly"])
 
         // A pending claim gets its volume: it stops depending on the source.
         var c = try await client.get(PersistentVolumeClaim.self, name: "linked-pending", namespace: "staging")

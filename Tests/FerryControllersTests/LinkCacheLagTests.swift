@@ -23,6 +23,7 @@ struct LinkCacheLagTests {
         }
         func claims(usingLink key: ObjectKey) -> [ObjectKey] { base.claims(usingLink: key) }
         func protectedSources() -> [SourceReference] { base.protectedSources() }
+        func linkKeys(referencing source: SourceReference) -> [ObjectKey] { base.linkKeys(referencing: source) }
         func nodeTopology(driver: String) -> NodeTopologyView? { base.nodeTopology(driver: driver) }
     }
 

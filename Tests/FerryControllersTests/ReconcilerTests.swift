@@ -210,6 +210,10 @@ struct ReconcilerTests {
         w.cluster.put(Build.claim("second", uid: "u-2", ref: Build.ref(group: "ferry.io", kind: "DataSourceLink", name: "link")))
         w.cluster.put(Build.claim("elsewhere", ns: "other", uid: "u-3",
                                   ref: Build.ref(group: "ferry.io", kind: "DataSourceLink", name: "link")))
+        // Bound already: a grant change revokes nothing, so it is not woken.
+        var bound = Build.claim("bound", uid: "u-4", ref: Build.ref(group: "ferry.io", kind: "DataSourceLink", name: "link"))
+        bound.spec.volumeName = "pvc-u-4"
+        w.cluster.put(bound)
         let controller = Controller(context: w.context)
         await controller.grantChanged(in: "prod")
         #expect(await controller.claimQueue.count == 2)

@@ -4,7 +4,7 @@ import Synchronization
 /// Prometheus metrics of the controllers, rendered in the text exposition format (`/metrics`).
 ///
 /// Names: `ferry_operations_total{kind,outcome}`, `ferry_operation_duration_seconds{kind,outcome}` (histogram),
-/// `ferry_grant_denials_total{reason}`, `ferry_operations_in_flight`, `ferry_workqueue_depth{queue}`, and KEP-3294's
+/// `ferry_grant_denials_total{reason}`, `ferry_operations_in_flight`, `ferry_workqueue_depth{queue}`, `ferry_workqueue_adds_total{queue,cause}`, `ferry_informer_events_filtered_total{kind}`, and KEP-3294's
 /// proposed `cross_namespace_persistentvolumeclaim_provision_total` / `…_failed_total`.
 public final class ControllerMetrics: Sendable {
     struct Series: Hashable { var name: String; var labels: [String: String] }
@@ -21,6 +21,8 @@ public final class ControllerMetrics: Sendable {
         "ferry_grant_denials_total": ("counter", "References denied by the ReferenceGrant rule or the feature gate."),
         "ferry_operations_in_flight": ("gauge", "Reconciles running now."),
         "ferry_workqueue_depth": ("gauge", "Keys waiting in each work queue."),
+        "ferry_informer_events_filtered_total": ("counter", "Informer updates that changed nothing a reconcile reads (WakeFilter), by kind: they woke no reconcile."),
+        "ferry_workqueue_adds_total": ("counter", "Keys handed to a work queue by queue and cause (informer event or runtime step), before de-duplication."),
         "ferry_volumes_provisioned_total": ("counter", "Volumes Ferry created through CSI CreateVolume."),
         "cross_namespace_persistentvolumeclaim_provision_total": ("counter", "Cross-namespace provisionings that succeeded (KEP-3294)."),
         "cross_namespace_persistentvolumeclaim_provision_failed_total": ("counter", "Cross-namespace provisioning attempts that failed (KEP-3294)."),

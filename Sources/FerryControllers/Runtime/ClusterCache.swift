@@ -15,10 +15,14 @@ public protocol ClusterCache: Sendable {
     func dependentClaims(of source: SourceReference) -> [PersistentVolumeClaim]
     /// The keys of ``dependentClaims(of:)``.
     func dependentClaimKeys(of source: SourceReference) -> [ObjectKey]
-    /// Claims and links whose source lies in a namespace (what a grant change there may unblock).
+    /// Claims still waiting on a source in a namespace (``SourceProtection/isDependent(_:)``: no volume yet, not being
+    /// deleted) and every link whose source lies there: what a grant change there may unblock or revoke. Bound claims
+    /// are left out — a grant deleted after the PV exists revokes nothing (kubernetes.md §1.4).
     func dependents(ofSourceNamespace namespace: String) -> (claims: [ObjectKey], links: [ObjectKey])
     /// Claims that name a DataSourceLink.
     func claims(usingLink key: ObjectKey) -> [ObjectKey]
+    /// DataSourceLinks whose `spec.sourceRef` is this source (what a change of the source may change in their status).
+    func linkKeys(referencing source: SourceReference) -> [ObjectKey]
     /// Sources (VolumeSnapshots and PersistentVolumeClaims) that carry Ferry's protection finalizer.
     func protectedSources() -> [SourceReference]
     /// The CSINodes and Nodes as the topology of `driver`'s volumes needs them (external-provisioner's CSINode and
@@ -42,6 +46,8 @@ public enum CacheIndex {
     /// those, without reading every bound claim that once came from it.
     public static let byDependentSource = "ferry.dependent-source"
     public static let byDependentLink = "ferry.dependent-link"
+    /// The source namespaces of claims that still depend on their direct source (a grant change there wakes them).
+    public static let byDependentSourceNamespace = "ferry.dependent-source-namespace"
 
     public static func sourceKey(_ s: SourceReference) -> String { "\(s.group)/\(s.kind)/\(s.namespace)/\(s.name)" }
 
@@ -71,6 +77,9 @@ public enum CacheIndex {
     }
     public static func dependentClaimSourceKeys(_ claim: PersistentVolumeClaim) -> [String] {
         SourceProtection.isDependent(claim) ? claimSourceKeys(claim) : []
+    }
+    public static func dependentClaimSourceNamespaces(_ claim: PersistentVolumeClaim) -> [String] {
+        SourceProtection.isDependent(claim) ? claimSourceNamespaces(claim) : []
     }
     public static func dependentClaimLinkKeys(_ claim: PersistentVolumeClaim) -> [String] {
         SourceProtection.isDependent(claim) ? claimLinkKeys(claim) : []

@@ -35,6 +35,11 @@ public final class Controller: Sendable {
     // MARK: Wiring informers
 
     /// Adds the handlers that turn informer events into keys. Call before the informers run.
+    ///
+    /// Each handler wakes a reconcile only when the event changed what that reconcile reads (``WakeFilter``):
+    /// a source's protection finalizer, a link's status or a resourceVersion-only update wake nothing, while a
+    /// grant created, changed or deleted, a source created, deleted, made ready or bound, a link created, changed or
+    /// deleted, and a claim deleted still wake every dependent at once.
     public func register(_ cache: InformerCache) {
         cache.claims.addHandler { [self] event in
             switch event {
@@ -48,70 +53,116 @@ public final class Controller: Sendable {
                     context.provisionedClaims.remove(uid)
                     context.topologyMemo.forget(uid)
                 }
-                if let s = ClaimReconciler.source(of: c, cache: context.cache) { await sourceQueue.add(s) }
-                await enqueueClaimsReferencing(SourceReference(group: "", kind: "PersistentVolumeClaim", namespace: c.namespace ?? "", name: c.name))
+                if let s = ClaimReconciler.source(of: c, cache: context.cache) { await enqueue(s, cause: "claim-deleted") }
+                await enqueueDependents(of: Self.sourceReference(of: c), cause: "source-claim")
             }
         }
         cache.populatorPods?.addHandler { [self] event in
             let pod: Pod = switch event { case .added(let p), .updated(_, let p), .deleted(let p): p }
             if let key = PopulatingNames.claimKey(of: pod.metadata.annotations, labels: pod.metadata.labels) {
-                await claimQueue.add(key)
+                await enqueueClaim(key, cause: "populator-pod")
             }
         }
         cache.links?.addHandler { [self] event in
             let link: DataSourceLink = switch event { case .added(let l), .updated(_, let l), .deleted(let l): l }
-            await linkQueue.add(link.key)
-            for key in context.cache.claims(usingLink: link.key) { await claimQueue.add(key) }
+            if WakeFilter.matters(event, WakeFilter.linkItself) {
+                await enqueueLink(link.key, cause: "link")
+            } else {
+                filtered("link")
+            }
+            if WakeFilter.matters(event, WakeFilter.linkAsReference) {
+                for key in context.cache.claims(usingLink: link.key) { await enqueueClaim(key, cause: "link") }
+            }
         }
         let onGrant: @Sendable (String) async -> Void = { [self] namespace in await grantChanged(in: namespace) }
-        cache.grantsV1?.addHandler { event in
+        cache.grantsV1?.addHandler { [self] event in
             let g: ReferenceGrantV1 = switch event { case .added(let g), .updated(_, let g), .deleted(let g): g }
+            guard WakeFilter.matters(event, { WakeFilter.grant($0.metadata, spec: $0.object["spec"]) }) else { return filtered("grant") }
             await onGrant(g.namespace ?? "")
         }
-        cache.grantsBeta?.addHandler { event in
+        cache.grantsBeta?.addHandler { [self] event in
             let g: ReferenceGrant = switch event { case .added(let g), .updated(_, let g), .deleted(let g): g }
+            guard WakeFilter.matters(event, { WakeFilter.grant($0.metadata, spec: $0.object["spec"]) }) else { return filtered("grant") }
             await onGrant(g.namespace ?? "")
         }
         cache.snapshots?.addHandler { [self] event in
             let s: VolumeSnapshot = switch event { case .added(let s), .updated(_, let s), .deleted(let s): s }
+            // Always: a claim's reconcile reads the snapshot (finalizers included) through the shared reads.
             context.sharedReads.invalidate(VolumeSnapshot.self, name: s.name, namespace: s.namespace)
             if let content = s.status.boundVolumeSnapshotContentName {
                 context.sharedReads.invalidate(VolumeSnapshotContent.self, name: content, namespace: nil)
             }
+            guard WakeFilter.matters(event, WakeFilter.snapshotAsSource) else { return filtered("snapshot") }
             let ref = SourceReference(group: SourceReference.volumeSnapshotGroup, kind: "VolumeSnapshot", namespace: s.namespace ?? "", name: s.name)
-            await enqueueClaimsReferencing(ref)
-            for key in cache.links?.keys(byIndex: CacheIndex.bySource, CacheIndex.sourceKey(ref)) ?? [] { await linkQueue.add(key) }
+            await enqueueDependents(of: ref, cause: "snapshot")
         }
     }
 
     func claimChanged(_ claim: PersistentVolumeClaim, old: PersistentVolumeClaim?) async {
         context.sharedReads.invalidate(PersistentVolumeClaim.self, name: claim.name, namespace: claim.namespace)
         if let pv = claim.spec.volumeName { context.sharedReads.invalidate(PersistentVolume.self, name: pv, namespace: nil) }
-        await claimQueue.add(claim.key)
-        // A prime PVC (bound, resized, …) wakes the user's PVC it is filled for.
-        if let user = PopulatingNames.claimKey(of: claim.metadata.annotations, labels: claim.metadata.labels) {
-            await claimQueue.add(user)
+        let event: InformerEvent<PersistentVolumeClaim> = old.map { .updated(old: $0, new: claim) } ?? .added(claim)
+        if WakeFilter.matters(event, WakeFilter.claimItself) {
+            await enqueueClaim(claim.key, cause: "claim")
+            // A prime PVC (bound, resized, …) wakes the user's PVC it is filled for.
+            if let user = PopulatingNames.claimKey(of: claim.metadata.annotations, labels: claim.metadata.labels) {
+                await enqueueClaim(user, cause: "prime-claim")
+            }
+        } else {
+            filtered("claim")
         }
         let wasPending = old.map(SourceProtection.isDependent) ?? true
         if wasPending, !SourceProtection.isDependent(claim), let s = ClaimReconciler.source(of: claim, cache: context.cache) {
-            await sourceQueue.add(s)
+            await enqueue(s, cause: "claim-no-longer-dependent")
         }
-        if old?.status.phase != claim.status.phase {
-            // A clone source became Bound (or stopped being): wake the claims and links that use it.
-            let ref = SourceReference(group: "", kind: "PersistentVolumeClaim", namespace: claim.namespace ?? "", name: claim.name)
-            await enqueueClaimsReferencing(ref)
+        // As a clone source: created, bound (or no longer), resized, being deleted — wake the claims and links that
+        // use it. Its protection finalizer (Ferry's own write) wakes nobody.
+        if WakeFilter.matters(event, WakeFilter.claimAsSource) {
+            await enqueueDependents(of: Self.sourceReference(of: claim), cause: "source-claim")
         }
     }
 
-    func enqueueClaimsReferencing(_ source: SourceReference) async {
-        for key in context.cache.dependentClaimKeys(of: source) { await claimQueue.add(key) }
+    static func sourceReference(of claim: PersistentVolumeClaim) -> SourceReference {
+        SourceReference(group: "", kind: "PersistentVolumeClaim", namespace: claim.namespace ?? "", name: claim.name)
+    }
+
+    /// The claims still waiting on a source and every link pointing at it.
+    func enqueueDependents(of source: SourceReference, cause: String) async {
+        await enqueueClaimsReferencing(source, cause: cause)
+        for key in context.cache.linkKeys(referencing: source) { await enqueueLink(key, cause: cause) }
+    }
+
+    /// An informer event that changed nothing its reconciles read (``WakeFilter``), counted by kind.
+    func filtered(_ kind: String) {
+        context.metrics.increment("ferry_informer_events_filtered_total", ["kind": kind])
+    }
+
+    func enqueueClaimsReferencing(_ source: SourceReference, cause: String) async {
+        for key in context.cache.dependentClaimKeys(of: source) { await enqueueClaim(key, cause: cause) }
+    }
+
+    // Every add is counted by queue and cause (`ferry_workqueue_adds_total`), before the queue de-duplicates it:
+    // what wakes reconciles, and how often, is visible on /metrics.
+    func enqueueClaim(_ key: ObjectKey, cause: String) async {
+        context.metrics.increment("ferry_workqueue_adds_total", ["queue": "claim", "cause": cause])
+        await claimQueue.add(key)
+    }
+
+    func enqueueLink(_ key: ObjectKey, cause: String) async {
+        context.metrics.increment("ferry_workqueue_adds_total", ["queue": "link", "cause": cause])
+        await linkQueue.add(key)
+    }
+
+    func enqueue(_ source: SourceReference, cause: String) async {
+        context.metrics.increment("ferry_workqueue_adds_total", ["queue": "source", "cause": cause])
+        await sourceQueue.add(source)
     }
 
     /// The grant index: every claim and link whose source lies in `namespace`, at once.
     public func grantChanged(in namespace: String) async {
         let (claimKeys, linkKeys) = context.cache.dependents(ofSourceNamespace: namespace)
-        for key in claimKeys { await claimQueue.add(key) }
-        for key in linkKeys { await linkQueue.add(key) }
+        for key in claimKeys { await enqueueClaim(key, cause: "grant") }
+        for key in linkKeys { await enqueueLink(key, cause: "grant") }
     }
 
     // MARK: Running
@@ -136,20 +187,25 @@ public final class Controller: Sendable {
         }
     }
 
-    /// Reconciles a claim; when that provisioned it (its PV exists now), its source's protection is looked at at
-    /// once instead of waiting for the binder's update.
+    /// Reconciles a claim; when that provisioned it (its PV exists now and this process had not seen it before),
+    /// its source's protection is looked at at once instead of waiting for the binder's update. A reconcile of a
+    /// claim already known provisioned does not enqueue the source again: the first one did, and the source
+    /// reconcile retries on its own until the finalizer is gone.
     public func reconcileClaim(_ key: ObjectKey) async -> ReconcileOutcome {
+        let uid = context.cache.claim(key)?.metadata.uid
+        let knownProvisioned = uid.map(context.provisionedClaims.contains) ?? false
         let outcome = await claims.reconcile(key, context: context)
-        if outcome == .done, let claim = context.cache.claim(key), SourceProtection.isDependent(claim),
+        if outcome == .done, !knownProvisioned, let uid, context.provisionedClaims.contains(uid),
+           let claim = context.cache.claim(key), SourceProtection.isDependent(claim),
            let source = ClaimReconciler.source(of: claim, cache: context.cache) {
-            await sourceQueue.add(source)
+            await enqueue(source, cause: "provisioned")
         }
         return outcome
     }
 
     /// One orphan sweep now: every source carrying Ferry's finalizer is looked at (kubernetes.md §5).
     public func sweep() async {
-        for s in context.cache.protectedSources() { await sourceQueue.add(s) }
+        for s in context.cache.protectedSources() { await enqueue(s, cause: "sweep") }
     }
 
     func sweepLoop() async {

@@ -56,7 +56,7 @@ public final class InformerCache: ClusterCache, Sendable {
         claims = Informer(client: client, namespace: nil, storage: storage, transform: Informer.droppingManagedFields,
                           logger: logger)
         claims.addIndexer(CacheIndex.bySource, CacheIndex.claimSourceKeys)
-        claims.addIndexer(CacheIndex.bySourceNamespace, CacheIndex.claimSourceNamespaces)
+        claims.addIndexer(CacheIndex.byDependentSourceNamespace, CacheIndex.dependentClaimSourceNamespaces)
         claims.addIndexer(CacheIndex.byLink, CacheIndex.claimLinkKeys)
         claims.addIndexer(CacheIndex.byDependentSource, CacheIndex.dependentClaimSourceKeys)
         claims.addIndexer(CacheIndex.byDependentLink, CacheIndex.dependentClaimLinkKeys)
@@ -167,14 +167,18 @@ public final class InformerCache: ClusterCache, Sendable {
     }
 
     public func dependents(ofSourceNamespace namespace: String) -> (claims: [ObjectKey], links: [ObjectKey]) {
-        var claimKeys = claims.keys(byIndex: CacheIndex.bySourceNamespace, namespace)
+        var claimKeys = claims.keys(byIndex: CacheIndex.byDependentSourceNamespace, namespace)
         let linkKeys = links?.keys(byIndex: CacheIndex.bySourceNamespace, namespace) ?? []
-        for link in linkKeys { claimKeys += claims.keys(byIndex: CacheIndex.byLink, link.description) }
+        for link in linkKeys { claimKeys += claims.keys(byIndex: CacheIndex.byDependentLink, link.description) }
         return (claimKeys, linkKeys)
     }
 
     public func claims(usingLink key: ObjectKey) -> [ObjectKey] {
         claims.keys(byIndex: CacheIndex.byLink, key.description)
+    }
+
+    public func linkKeys(referencing source: SourceReference) -> [ObjectKey] {
+        links?.keys(byIndex: CacheIndex.bySource, CacheIndex.sourceKey(source)) ?? []
     }
 
     public func nodeTopology(driver: String) -> NodeTopologyView? {

@@ -128,8 +128,21 @@ struct SnapshotSync: Sendable {
         var s = snapshot
         s.status.boundVolumeSnapshotContentName = contentName
         s.status.readyToUse = content.status.readyToUse ?? false
+        // As upstream's updateSnapshotStatus: a content that is ready already gives its size and time in the same
+        // write (``bound(_:contentName:)`` only fills them on the not-ready → ready transition, so without this a
+        // pre-provisioned snapshot whose content was ready before the bind never got a restoreSize).
+        if s.status.readyToUse == true { Self.copySizeAndTime(from: content, into: &s) }
         _ = try await client.updateStatus(s)
         return .done
+    }
+
+    static func copySizeAndTime(from content: VolumeSnapshotContent, into s: inout VolumeSnapshot) {
+        if let size = content.status.restoreSize, size > 0 { s.status.restoreSize = Quantity.string(bytes: size) }
+        if let ns = content.status.creationTime {
+            let f = ISO8601DateFormatter()
+            f.formatOptions = [.withInternetDateTime]
+            s.status.creationTime = f.string(from: Date(timeIntervalSince1970: Double(ns) / 1e9))
+        }
     }
 
     private func bound(_ snapshot: VolumeSnapshot, contentName: String) async throws -> SyncOutcome {
@@ -145,12 +158,7 @@ struct SnapshotSync: Sendable {
         var s = snapshot
         s.status.readyToUse = true
         s.status.error = nil
-        if let size = content.status.restoreSize, size > 0 { s.status.restoreSize = Quantity.string(bytes: size) }
-        if let ns = content.status.creationTime {
-            let f = ISO8601DateFormatter()
-            f.formatOptions = [.withInternetDateTime]
-            s.status.creationTime = f.string(from: Date(timeIntervalSince1970: Double(ns) / 1e9))
-        }
+        Self.copySizeAndTime(from: content, into: &s)
         _ = try await client.updateStatus(s)
         await events.emit(snapshot, type: .normal, reason: "SnapshotCreated",
                           message: "Snapshot \(namespaced) was successfully created by the CSI driver.")

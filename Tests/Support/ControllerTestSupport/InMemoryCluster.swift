@@ -174,12 +174,17 @@ public final class InMemoryCluster: KubeVerbs, ClusterCache, EventSink, Sendable
         all(PersistentVolumeClaim.self).filter { ClaimReconciler.source(of: $0, cache: self) == source }
     }
     public func dependents(ofSourceNamespace namespace: String) -> (claims: [ObjectKey], links: [ObjectKey]) {
-        let claims = all(PersistentVolumeClaim.self).filter { ClaimReconciler.source(of: $0, cache: self)?.namespace == namespace }
+        let claims = all(PersistentVolumeClaim.self).filter {
+            SourceProtection.isDependent($0) && ClaimReconciler.source(of: $0, cache: self)?.namespace == namespace
+        }
         let links = all(DataSourceLink.self).filter { LinkTarget.reference($0)?.namespace == namespace }
         return (claims.map(\.key), links.map(\.key))
     }
     public func claims(usingLink key: ObjectKey) -> [ObjectKey] {
         all(PersistentVolumeClaim.self).filter { CacheIndex.link($0) == key }.map(\.key)
+    }
+    public func linkKeys(referencing source: SourceReference) -> [ObjectKey] {
+        all(DataSourceLink.self).filter { LinkTarget.reference($0) == source }.map(\.key)
     }
     public func protectedSources() -> [SourceReference] {
         all(VolumeSnapshot.self).filter { $0.metadata.finalizers.contains(SourceProtection.finalizer) }.map {
