@@ -10,8 +10,13 @@
 //       opens the repository, then per round: writes one snapshot of <tree dir> with Ferry's writer (one file
 //       added each round), refreshes the opened repository (`KopiaRepository.refreshed`: incremental), and
 //       re-reads it in full the way a refresh did before (all index blobs and all manifests, format reused),
-//       in alternating order. Prints both times and their ratio per round.
+//       in alternating order. Prints both times and their ratio per round, and each one's peak RSS above the RSS
+//       at its start (peak reset through /proc/self/clear_refs after malloc_trim; the previous repository stays
+//       open during both, as in the controller's cache).
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Kopia
 import Logging
 
@@ -23,6 +28,26 @@ func fail(_ message: String) -> Never {
 func seconds(since start: ContinuousClock.Instant) -> Double {
     let d = ContinuousClock.now - start
     return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+}
+
+/// A field of /proc/self/status in KiB (VmRSS, VmHWM); 0 where there is none.
+func statusKiB(_ field: String) -> Int {
+    let text = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    let line = text.split(separator: "\n").first { $0.hasPrefix(field + ":") } ?? ""
+    return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+}
+
+/// Returns freed memory to the kernel and resets the peak RSS (Linux `clear_refs` 5), so that VmHWM afterwards is
+/// the peak of what follows; returns the RSS at the reset (KiB).
+func resetPeak() -> Int {
+    #if canImport(Glibc)
+    // glibc's malloc_trim, which the Glibc module does not export.
+    if let trim = dlsym(nil, "malloc_trim") {
+        _ = unsafeBitCast(trim, to: (@convention(c) (Int) -> Int32).self)(0)
+    }
+    #endif
+    try? Data("5".utf8).write(to: URL(fileURLWithPath: "/proc/self/clear_refs"))
+    return statusKiB("VmRSS")
 }
 
 let args = CommandLine.arguments
@@ -108,12 +133,16 @@ case "refresh":
         let writeSeconds = seconds(since: start)
         var incremental = 0.0
         var full = 0.0
+        var incrementalPeak = 0
+        var fullPeak = 0
         var refreshed = repository
         for order in (round % 2 == 0 ? [0, 1] : [1, 0]) {
+            let base = resetPeak()
             start = ContinuousClock.now
             if order == 0 {
                 refreshed = try await repository.refreshed(logger: logger)
                 incremental = seconds(since: start)
+                incrementalPeak = statusKiB("VmHWM") - base
             } else {
                 // What `refreshed` did before it was incremental: every index blob and manifest read again.
                 let contents = try await ContentManager.open(storage: storage, format: repository.format, logger: logger)
@@ -121,6 +150,7 @@ case "refresh":
                 let again = try KopiaRepository(storage: storage, format: repository.format, contents: contents,
                                                 manifests: manifests)
                 full = seconds(since: start)
+                fullPeak = statusKiB("VmHWM") - base
                 guard again.catalog.snapshots.count == repository.catalog.snapshots.count + 1 else {
                     fail("the full reload does not show the new snapshot")
                 }
@@ -138,8 +168,9 @@ case "refresh":
         }
         repository = refreshed
         let blobs = (repository.contents as? ContentManager)?.indexBlobs.count ?? 0
-        print(String(format: "round %d: snapshot written in %.3f s; %d index blobs; refresh incremental %.4f s (index part %.4f s), full %.4f s, full/incremental %.1fx",
-                     round, writeSeconds, blobs, incremental, indexOnly, full, full / max(incremental, 1e-9)))
+        print(String(format: "round %d: snapshot written in %.3f s; %d index blobs; refresh incremental %.4f s (index part %.4f s), full %.4f s, full/incremental %.1fx; peak RSS above the start of each: incremental %.1f MiB, full %.1f MiB",
+                     round, writeSeconds, blobs, incremental, indexOnly, full, full / max(incremental, 1e-9),
+                     Double(incrementalPeak) / 1024, Double(fullPeak) / 1024))
     }
 
 default:
