@@ -30,9 +30,19 @@ struct IndexRefreshTests {
     /// Random sequences over 80 contents in 5 packs: each step adds index blobs (random entries, 1 in 4 deleted,
     /// timestamps within 6 s so that ties are frequent, differing formats and offsets), removes one, compacts
     /// several into one (winners only, as Kopia's compaction writes), or adds or removes a watermark.
-    @Test(arguments: [UInt64(1), 2, 3, 4])
-    func randomChangesRefreshExactlyLikeAFullLoad(_ seed: UInt64) async throws {
-        let repo = try await SyntheticRepository(version: 3)
+    struct RandomCase: Sendable, CustomTestStringConvertible {
+        var seed: UInt64
+        /// 3: index v2 `xn0_` blobs, epochs, watermarks; 1: index v1 `n` blobs, the legacy manager (no watermark).
+        var version: Int
+        var testDescription: String { "seed \(seed), format v\(version)" }
+    }
+
+    @Test(arguments: [RandomCase(seed: 1, version: 3), RandomCase(seed: 2, version: 3), RandomCase(seed: 3, version: 3),
+                      RandomCase(seed: 4, version: 3), RandomCase(seed: 5, version: 1), RandomCase(seed: 6, version: 1)])
+    func randomChangesRefreshExactlyLikeAFullLoad(_ c: RandomCase) async throws {
+        let seed = c.seed
+        let legacy = c.version == 1
+        let repo = try await SyntheticRepository(version: c.version)
         let format = try await RepositoryFormat.open(storage: repo.storage, password: SyntheticRepository.password)
         var rng = IndexMergeTests.SplitMix(seed: seed)
         let ids = (0..<80).map { n in
@@ -44,8 +54,8 @@ struct IndexRefreshTests {
         func write(_ entries: [ContentInfo]) async throws {
             serial += 1
             let id = try await IndexRefreshSupport.writeIndexBlob(
-                try IndexV2Encoder.encode(entries), prefix: "xn0_", suffix: "-s\(serial)-c1", format: format,
-                storage: repo.storage)
+                legacy ? IndexV1Bytes.encode(entries) : try IndexV2Encoder.encode(entries), prefix: legacy ? "n" : "xn0_",
+                suffix: "-s\(serial)-c1", format: format, storage: repo.storage)
             written[id] = entries
         }
         func randomEntries() -> [ContentInfo] {
@@ -55,14 +65,15 @@ struct IndexRefreshTests {
                 ContentInfo(contentID: ids[n], packBlobID: packs[Int(rng.next() % 5)],
                             packOffset: UInt32(rng.next() % 3) * 100, packedLength: 50, originalLength: 20,
                             timestampSeconds: 100 + Int64(rng.next() % 6), deleted: rng.next() % 4 == 0,
-                            formatVersion: 2, compressionHeaderID: rng.next() % 3 == 0 ? 0x1101 : 0)
+                            formatVersion: legacy ? 1 : 2,
+                            compressionHeaderID: !legacy && rng.next() % 3 == 0 ? 0x1101 : 0)
             }
         }
         try await write(randomEntries())
         var previous = try await IndexLoader.load(storage: repo.storage, format: format, logger: ContentFixtures.logger)
         var merged = 0
         for step in 0..<40 {
-            let listed = try await repo.storage.list(prefix: "xn").map(\.id).sorted()
+            let listed = try await repo.storage.list(prefix: legacy ? "n" : "xn").map(\.id).sorted()
             switch rng.next() % 7 {
             case 0, 1, 2:
                 for _ in 0..<(1 + Int(rng.next() % 2)) { try await write(randomEntries()) }
@@ -78,14 +89,14 @@ struct IndexRefreshTests {
                 }
                 if !best.isEmpty { try await write(Array(best.values)) }
                 for id in inputs { try await repo.storage.delete(id) }
-            case 5:
+            case 5 where !legacy:
                 try await repo.storage.write("xw\(100 + rng.next() % 6)", [])
             default:
                 let marks = try await repo.storage.list(prefix: "xw")
                 if let mark = marks.randomElement(using: &rng) { try await repo.storage.delete(mark.id) }
             }
             let (now, mode) = try await Self.refreshAndCompare(previous, storage: repo.storage, format: format,
-                                                               alwaysMerge: step % 2 == 0, "seed \(seed) step \(step)")
+                                                               alwaysMerge: step % 2 == 0, "\(c.testDescription) step \(step)")
             if mode == .incremental { merged += 1 }
             previous = now
         }
