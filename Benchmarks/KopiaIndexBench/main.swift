@@ -6,7 +6,17 @@
 //   kopia-index-bench generate <new dir> <entries> [index blobs] [fixture dir]
 //       writes a repository whose format blob is copied from a fixture (password `fixture-password`) and whose
 //       `xn0_` index blobs hold <entries> random 16-byte-hash entries over 1000 packs (no pack data).
+//   kopia-index-bench refresh <repository dir> <password> <tree dir> [rounds]
+//       opens the repository, then per round: writes one snapshot of <tree dir> with Ferry's writer (one file
+//       added each round), refreshes the opened repository (`KopiaRepository.refreshed`: incremental), and
+//       re-reads it in full the way a refresh did before (all index blobs and all manifests, format reused),
+//       in alternating order. Prints both times and their ratio per round, and each one's peak RSS above the RSS
+//       at its start (peak reset through /proc/self/clear_refs after malloc_trim; the previous repository stays
+//       open during both, as in the controller's cache).
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Kopia
 import Logging
 
@@ -18,6 +28,26 @@ func fail(_ message: String) -> Never {
 func seconds(since start: ContinuousClock.Instant) -> Double {
     let d = ContinuousClock.now - start
     return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+}
+
+/// A field of /proc/self/status in KiB (VmRSS, VmHWM); 0 where there is none.
+func statusKiB(_ field: String) -> Int {
+    let text = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    let line = text.split(separator: "\n").first { $0.hasPrefix(field + ":") } ?? ""
+    return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+}
+
+/// Returns freed memory to the kernel and resets the peak RSS (Linux `clear_refs` 5), so that VmHWM afterwards is
+/// the peak of what follows; returns the RSS at the reset (KiB).
+func resetPeak() -> Int {
+    #if canImport(Glibc)
+    // glibc's malloc_trim, which the Glibc module does not export.
+    if let trim = dlsym(nil, "malloc_trim") {
+        _ = unsafeBitCast(trim, to: (@convention(c) (Int) -> Int32).self)(0)
+    }
+    #endif
+    try? Data("5".utf8).write(to: URL(fileURLWithPath: "/proc/self/clear_refs"))
+    return statusKiB("VmRSS")
 }
 
 let args = CommandLine.arguments
@@ -81,6 +111,67 @@ case "generate":
         written += n
     }
     print("wrote \(written) entries in \(blobs) index blobs to \(args[2])")
+
+case "refresh":
+    guard args.count >= 5 else { fail("refresh needs <repository dir> <password> <tree dir> [rounds]") }
+    let rounds = args.count > 5 ? max(Int(args[5]) ?? 3, 1) : 3
+    let logger = Logger(label: "bench")
+    let storage = try FilesystemStorage(root: args[2])
+    var start = ContinuousClock.now
+    var repository = try await KopiaRepository.open(storage: storage, password: args[3], logger: logger)
+    let openSeconds = seconds(since: start)
+    guard let manager = repository.contents as? ContentManager else { fail("not a content manager") }
+    print("opened in \(String(format: "%.3f", openSeconds)) s: \(manager.indexBlobs.count) index blobs, "
+          + "\(manager.entryCount) entries, \(repository.manifests.contentCount) manifest contents, "
+          + "\(repository.catalog.snapshots.count) snapshots")
+    let source = SnapshotSource(userName: "bench", host: "refresh", path: "/tree")
+    for round in 1...rounds {
+        try Data("round \(round) \(UUID())".utf8).write(to: URL(fileURLWithPath: args[4] + "/bench-refresh-\(round)"))
+        start = ContinuousClock.now
+        _ = try await RepositoryWriter.open(storage: storage, password: args[3], logger: logger)
+            .snapshot(path: args[4], source: source, options: .init())
+        let writeSeconds = seconds(since: start)
+        var incremental = 0.0
+        var full = 0.0
+        var incrementalPeak = 0
+        var fullPeak = 0
+        var refreshed = repository
+        for order in (round % 2 == 0 ? [0, 1] : [1, 0]) {
+            let base = resetPeak()
+            start = ContinuousClock.now
+            if order == 0 {
+                refreshed = try await repository.refreshed(logger: logger)
+                incremental = seconds(since: start)
+                incrementalPeak = statusKiB("VmHWM") - base
+            } else {
+                // What `refreshed` did before it was incremental: every index blob and manifest read again.
+                let contents = try await ContentManager.open(storage: storage, format: repository.format, logger: logger)
+                let manifests = try await ManifestStore.load(from: contents, logger: logger)
+                let again = try KopiaRepository(storage: storage, format: repository.format, contents: contents,
+                                                manifests: manifests)
+                full = seconds(since: start)
+                fullPeak = statusKiB("VmHWM") - base
+                guard again.catalog.snapshots.count == repository.catalog.snapshots.count + 1 else {
+                    fail("the full reload does not show the new snapshot")
+                }
+            }
+        }
+        // The index part of the incremental refresh alone (listing, added blobs, merge).
+        var indexOnly = 0.0
+        if let current = repository.contents as? ContentManager {
+            start = ContinuousClock.now
+            _ = try await current.refreshed(logger: logger)
+            indexOnly = seconds(since: start)
+        }
+        guard refreshed.catalog.snapshots.count == repository.catalog.snapshots.count + 1 else {
+            fail("the refresh does not show the new snapshot")
+        }
+        repository = refreshed
+        let blobs = (repository.contents as? ContentManager)?.indexBlobs.count ?? 0
+        print(String(format: "round %d: snapshot written in %.3f s; %d index blobs; refresh incremental %.4f s (index part %.4f s), full %.4f s, full/incremental %.1fx; peak RSS above the start of each: incremental %.1f MiB, full %.1f MiB",
+                     round, writeSeconds, blobs, incremental, indexOnly, full, full / max(incremental, 1e-9),
+                     Double(incrementalPeak) / 1024, Double(fullPeak) / 1024))
+    }
 
 default:
     fail("unknown command \(args[1])")

@@ -28,7 +28,7 @@ final class KopiaCluster: E2ECluster, @unchecked Sendable {
         do {
             try await super.init(options: options, logLabel: "e2e-kopia", timeout: "5s", controllerArguments: [
                 "--populator-image", "ferry:e2e", "--populator-progress-interval", "0.5",
-                "--repository-refresh-interval", "1s", "--feature-gates", "CrossNamespaceVolumeDataSource=true",
+                "--kopia-index-refresh-interval", "1s", "--feature-gates", "CrossNamespaceVolumeDataSource=true",
             ])
         } catch {
             try? FileManager.default.removeItem(at: scratch)

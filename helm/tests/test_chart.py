@@ -166,6 +166,30 @@ def test_populator_resources_reach_the_controller_as_one_json_flag():
         {"requests": {"cpu": "250m", "memory": "128Mi"}, "limits": {"memory": "1Gi"}}
 
 
+def test_repository_cache_values_reach_the_controller_as_its_flags():
+    def flags(values):
+        args = next(containers(render(CHART, values)))["args"]
+        return {a.split("=", 1)[0]: a.split("=", 1)[1] for a in args if a.startswith("--kopia-")}
+    # The defaults: the binary's, except the index budget, bounded for the chart's 256Mi memory limit (values.yaml).
+    assert flags({}) == {
+        "--kopia-repository-cache-size": "32",
+        "--kopia-repository-cache-max-index-entries": "2000000",
+        "--kopia-repository-idle-timeout": "10m",
+        "--kopia-index-refresh-interval": "15s",
+        "--kopia-wrong-password-retry-interval": "2m",
+    }
+    # Large counts render as integers (Helm reads numbers as floats: no 1e+08), durations as given.
+    assert flags({"kopia": {"repositoryCacheSize": 4, "repositoryCacheMaxIndexEntries": 100000000,
+                            "repositoryIdleTimeout": "1h", "indexRefreshInterval": "1m30s",
+                            "wrongPasswordRetryInterval": "0"}}) == {
+        "--kopia-repository-cache-size": "4",
+        "--kopia-repository-cache-max-index-entries": "100000000",
+        "--kopia-repository-idle-timeout": "1h",
+        "--kopia-index-refresh-interval": "1m30s",
+        "--kopia-wrong-password-retry-interval": "0",
+    }
+
+
 def test_pdb_only_with_more_than_one_replica():
     assert "PodDisruptionBudget" not in [k for k, _ in kinds(render(CHART, {}))]
     assert "PodDisruptionBudget" in [k for k, _ in kinds(render(CHART, {"replicas": 2}))]
@@ -190,6 +214,11 @@ BAD_VALUES = [
     ({"kopia": {"ownerNamespaces": ["Production"]}}, "ownerNamespaces"),
     ({"enableSnapshotCrossNamspace": True}, "enableSnapshotCrossNamspace"),
     ({"metrics": {"port": 70000}}, "port"),
+    ({"kopia": {"repositoryCacheSize": 0}}, "repositoryCacheSize"),
+    ({"kopia": {"repositoryCacheMaxIndexEntries": "lots"}}, "repositoryCacheMaxIndexEntries"),
+    ({"kopia": {"indexRefreshInterval": "15 seconds"}}, "indexRefreshInterval"),
+    ({"kopia": {"repositoryIdleTimeout": 600}}, "repositoryIdleTimeout"),
+    ({"kopia": {"wrongPasswordRetryInterval": "-1s"}}, "wrongPasswordRetryInterval"),
 ]
 
 

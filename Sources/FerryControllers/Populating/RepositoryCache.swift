@@ -186,7 +186,7 @@ public actor RepositoryCache {
     private func value(of task: Task<KopiaRepository, any Error>, key: Key) async throws -> KopiaRepository {
         do {
             let repository = try await task.value
-            if entries[key]?.task == task { entries[key]?.indexEntries = (repository.contents as? ContentManager)?.entryCount ?? 0 }
+            if entries[key]?.task == task { entries[key]?.indexEntries = (repository.contents as? ContentManager)?.rawEntryCount ?? 0 }
             return repository
         } catch {
             if entries[key]?.task == task {

@@ -14,6 +14,10 @@ public final class ContentManager: ContentReading, Sendable {
     public let indexBlobs: [BlobMetadata]
     /// The deletion watermark applied (Unix seconds; `Int64.min` for none).
     public let deletionWatermark: Int64
+    /// Where the table's records came from, for an incremental `refreshed`.
+    let provenance: IndexProvenance
+    /// Entries over all active index blobs (the table's plus duplicates and dropped deletions).
+    public let rawEntryCount: Int
 
     init(storage: any BlobStorage, format: RepositoryFormat, loaded: IndexLoader.Result, logger: Logger) {
         self.storage = storage
@@ -21,6 +25,8 @@ public final class ContentManager: ContentReading, Sendable {
         self.table = loaded.table
         self.indexBlobs = loaded.indexBlobs
         self.deletionWatermark = loaded.watermark
+        self.provenance = loaded.provenance
+        self.rawEntryCount = loaded.rawEntries
         self.logger = logger
     }
 
@@ -31,6 +37,23 @@ public final class ContentManager: ContentReading, Sendable {
     {
         let loaded = try await IndexLoader.load(storage: storage, format: format, logger: logger)
         return ContentManager(storage: storage, format: format, loaded: loaded, logger: logger)
+    }
+
+    /// The contents as the repository is now, or nil when its active index set is the one loaded (then the listing
+    /// was the whole cost). Only index blobs added since are read; the entries of blobs still listed are reused
+    /// and those of blobs gone are dropped, with the same result as `open` (`IndexLoader.refresh`). The receiver
+    /// is unchanged and stays usable: callers swap the result in and drop the receiver.
+    /// - Throws: `KopiaError` — `.corruptBlob` / `.truncatedData` naming an added index blob, storage errors.
+    public func refreshed(logger: Logger) async throws -> ContentManager? {
+        guard let (loaded, mode) = try await IndexLoader.refresh(loadedIndex, storage: storage, format: format,
+                                                                 logger: logger) else { return nil }
+        logger.debug("index refresh", metadata: ["kopia.index.refresh": "\(mode.rawValue)"])
+        return ContentManager(storage: storage, format: format, loaded: loaded, logger: logger)
+    }
+
+    /// The index as loaded, with its provenance.
+    var loadedIndex: IndexLoader.Result {
+        IndexLoader.Result(table: table, watermark: deletionWatermark, rawEntries: rawEntryCount, provenance: provenance)
     }
 
     /// The number of index entries (live and deleted-but-readable).

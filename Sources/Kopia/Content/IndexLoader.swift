@@ -12,9 +12,12 @@ enum IndexLoader {
 
     struct Result: Sendable {
         var table: IndexTable
-        var indexBlobs: [BlobMetadata]
+        var indexBlobs: [BlobMetadata] { provenance.blobs }
         var watermark: Int64
+        /// Entries over all active blobs (table and shadow).
         var rawEntries: Int
+        /// Where the table's records came from, and the records it does not hold (for `refresh`).
+        var provenance: IndexProvenance
     }
 
     static func load(storage: any BlobStorage, format: RepositoryFormat, logger: Logger,
@@ -37,15 +40,40 @@ enum IndexLoader {
     static func loadOnce(storage: any BlobStorage, format: RepositoryFormat, logger: Logger,
                          streaming: IndexBlobStream.Options = .default) async throws -> Result {
         let (blobs, watermark) = try await activeBlobs(storage: storage, format: format)
+        return try await load(blobs, watermark: watermark, storage: storage, format: format, logger: logger,
+                              streaming: streaming)
+    }
+
+    /// Loads exactly `blobs` (the active set just listed) and merges them with `watermark`.
+    static func load(_ blobs: [BlobMetadata], watermark: Int64, storage: any BlobStorage, format: RepositoryFormat,
+                     logger: Logger, streaming: IndexBlobStream.Options) async throws -> Result {
         var builder = IndexTableBuilder(keySize: 1 + format.hashLength)
         builder.reserve(entries: estimatedEntries(blobs, keySize: builder.keySize))
-        let streamed = format.errorCorrection == nil ? blobs.filter { $0.length >= streaming.threshold } : []
-        let whole = format.errorCorrection == nil ? blobs.filter { $0.length < streaming.threshold } : blobs
-        try await withThrowingTaskGroup(of: (String, [UInt8]).self) { group in
+        try await read(blobs, numbered: 0, storage: storage, format: format, streaming: streaming, into: &builder)
+        let raw = builder.count
+        let resolved = builder.resolve(watermark: watermark)
+        logger.debug("index loaded", metadata: [
+            "kopia.index.blobs": "\(blobs.count)", "kopia.index.entries": "\(raw)",
+            "kopia.index.contents": "\(resolved.table.count)",
+        ])
+        return Result(table: resolved.table, watermark: watermark, rawEntries: raw,
+                      provenance: IndexProvenance(blobs: blobs, recordBlobs: resolved.recordBlobs,
+                                                  shadow: resolved.shadow, shadowBlobs: resolved.shadowBlobs))
+    }
+
+    /// Downloads, decrypts and decodes `blobs` into `builder`, marking the records of `blobs[i]` as blob
+    /// `first + i`. Blobs are decoded one at a time, so each one's records are contiguous.
+    static func read(_ blobs: [BlobMetadata], numbered first: Int, storage: any BlobStorage, format: RepositoryFormat,
+                     streaming: IndexBlobStream.Options, into builder: inout IndexTableBuilder) async throws {
+        let numbered = blobs.enumerated().map { (number: UInt32(first + $0.offset), blob: $0.element) }
+        let streamed = format.errorCorrection == nil ? numbered.filter { $0.blob.length >= streaming.threshold } : []
+        let whole = format.errorCorrection == nil ? numbered.filter { $0.blob.length < streaming.threshold } : numbered
+        try await withThrowingTaskGroup(of: (UInt32, String, [UInt8]).self) { group in
             var next = 0
             func startNext() {
                 guard next < whole.count else { return }
-                let id = whole[next].id
+                let (number, blob) = whole[next]
+                let id = blob.id
                 next += 1
                 group.addTask {
                     let sealed: [UInt8]
@@ -54,26 +82,22 @@ enum IndexLoader {
                     } catch let error as KopiaError {
                         throw error.adding(blobID: id)
                     }
-                    return (id, try format.decryptBlob(sealed, blobID: id))
+                    return (number, id, try format.decryptBlob(sealed, blobID: id))
                 }
             }
             for _ in 0..<parallelDownloads { startNext() }
             // The small blobs download meanwhile; at most `parallelDownloads` of them wait here.
-            for blob in streamed {
+            for (number, blob) in streamed {
                 try await IndexBlobStream.load(blob, storage: storage, format: format, pieceSize: streaming.pieceSize,
                                                into: &builder)
+                builder.endBlob(number)
             }
-            while let (id, plaintext) = try await group.next() {
+            while let (number, id, plaintext) = try await group.next() {
                 try decode(plaintext, blobID: id, into: &builder)
+                builder.endBlob(number)
                 startNext()
             }
         }
-        let raw = builder.count
-        let table = builder.build(watermark: watermark)
-        logger.debug("index loaded", metadata: [
-            "kopia.index.blobs": "\(blobs.count)", "kopia.index.entries": "\(raw)", "kopia.index.contents": "\(table.count)",
-        ])
-        return Result(table: table, indexBlobs: blobs, watermark: watermark, rawEntries: raw)
     }
 
     /// At least as many entries as `blobs` can hold (index v2 entries take ≥ keySize + 16 bytes, v1 ones

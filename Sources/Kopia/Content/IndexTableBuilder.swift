@@ -1,9 +1,11 @@
 /// Collects the entries of every active index blob and merges them into one `IndexTable`, resolving
-/// duplicates exactly as kopia-format.md §7.3 says (kopia/kopia `repo/content/index/merged.go`):
+/// duplicates exactly as kopia-format.md §7.3 says (kopia/kopia `repo/content/index/merged.go`;
+/// `IndexWinnerRule`):
 ///
 /// 1. the larger `timestampSeconds` wins;
 /// 2. if equal, a non-deleted entry wins;
-/// 3. if still equal, the lexicographically greater pack blob ID wins.
+/// 3. if still equal, the lexicographically greater pack blob ID wins;
+/// 4. if still equal, Ferry compares the remaining fields, so the winner never depends on load order.
 ///
 /// A winner that is deleted with a timestamp ≤ the deletion watermark is dropped (the content is absent); a
 /// deleted winner newer than the watermark stays (it is still readable).
@@ -16,6 +18,28 @@ struct IndexTableBuilder {
     private var packNumbers: [String: UInt32] = [:]
     private(set) var formats: [IndexTable.Format] = []
     private var formatNumbers: [IndexTable.Format: UInt16] = [:]
+    /// The blob number of each record (`IndexProvenance`), filled by `endBlob`; records appended after the last
+    /// `endBlob` get `UInt32.max` (no blob).
+    private var tags: [UInt32] = []
+
+    /// What `resolve` returns: the table and where its records came from (the blob list is the caller's).
+    struct Resolved {
+        var table: IndexTable
+        var recordBlobs: [UInt32]
+        var shadow: [UInt8]
+        var shadowBlobs: [UInt32]
+    }
+
+    /// Every record, sorted by key (equal keys in load order), not yet resolved; see `sorted()`.
+    struct Sorted {
+        var keySize: Int
+        var records: [UInt8]
+        var blobs: [UInt32]
+        var packs: [String]
+        var formats: [IndexTable.Format]
+        var stride: Int { keySize + IndexTable.valueSize }
+        var count: Int { records.count / stride }
+    }
 
     var stride: Int { keySize + IndexTable.valueSize }
     var count: Int { records.count / stride }
@@ -69,6 +93,12 @@ struct IndexTableBuilder {
         return n
     }
 
+    /// Marks every record appended since the previous call as coming from blob `number`.
+    mutating func endBlob(_ number: UInt32) {
+        let n = count
+        if tags.count < n { tags.append(contentsOf: repeatElement(number, count: n - tags.count)) }
+    }
+
     /// Appends one entry. `key` must hold exactly `keySize` bytes (decoders check this).
     mutating func append(key: UnsafeRawBufferPointer, timestamp: Int64, pack: UInt32, offset: UInt32,
                          packedLength: UInt32, originalLength: UInt32, format: UInt16, deleted: Bool) {
@@ -84,42 +114,116 @@ struct IndexTableBuilder {
     }
 
     /// Sorts, resolves duplicates (§7.3), applies the watermark and returns the table.
+    /// - Parameter watermark: deletion watermark in Unix seconds (`Int64.min` for none).
+    mutating func build(watermark: Int64) -> IndexTable {
+        resolve(watermark: watermark).table
+    }
+
+    /// Every record sorted by key, with its blob number, pack and format tables; the builder is left empty. The
+    /// incremental refresh sorts only the added blobs' records this way and merges them (`IndexMerge`).
+    mutating func sorted() -> Sorted {
+        let packs = self.packs
+        let formats = self.formats
+        let (records, blobs) = sortInPlace()
+        return Sorted(keySize: keySize, records: records, blobs: blobs, packs: packs, formats: formats)
+    }
+
+    /// Sorts, resolves duplicates (§7.3), applies the watermark and returns the table with its provenance: the
+    /// blob number of every table record, and the records that are not in the table (losers and dropped
+    /// deletions) in `shadow`, so that a later refresh can resolve again without the blobs (`IndexProvenance`).
     ///
     /// In place: the records are sorted through a 4-byte permutation, which is then applied by following its
     /// cycles, and the winners are compacted towards the front. Peak memory is the records plus the permutation
-    /// — not a second copy of the table (at a million contents the copy was 60 MiB on top of a 60 MiB table,
-    /// the highest point of a whole `ferry restore`; issue 16).
+    /// and the blob numbers — not a second copy of the table (at a million contents the copy was 60 MiB on top of
+    /// a 60 MiB table, the highest point of a whole `ferry restore`; issue 16).
     ///
     /// `mutating`, not `consuming`: the records are swapped out of `self`, which leaves the builder empty and
     /// this function the buffer's only owner. (A `consuming` call on a builder captured by a closure — the
     /// loader's task group — copies the value, the capture box keeps a second reference to the records, and
     /// the sort's first write then copied all 45 MiB of them: that was the 1M restore's peak, not the plaintext.)
     /// - Parameter watermark: deletion watermark in Unix seconds (`Int64.min` for none).
-    mutating func build(watermark: Int64) -> IndexTable {
+    mutating func resolve(watermark: Int64) -> Resolved {
+        let packs = self.packs
+        let formats = self.formats
+        let keySize = self.keySize
+        let stride = self.stride
+        var (records, blobs) = sortInPlace()
+        let n = records.count / stride
+        var shadow: [UInt8] = []
+        var shadowBlobs: [UInt32] = []
+        var kept = 0
+        records.withUnsafeMutableBytes { buf in
+            let base = UnsafeRawBufferPointer(buf)
+            func slot(_ i: Int) -> UnsafeMutableRawBufferPointer {
+                UnsafeMutableRawBufferPointer(rebasing: buf[i * stride..<(i + 1) * stride])
+            }
+            // Winners move to the front; `kept` never passes the group being read, and a group's other records
+            // go to the shadow before its winner may overwrite the first of them.
+            var i = 0
+            while i < n {
+                var winner = i
+                var j = i + 1
+                while j < n,
+                      IndexTable.compare(base, j * stride, UnsafeRawBufferPointer(rebasing: base[(i * stride)...]),
+                                         keySize) == 0 {
+                    if IndexWinnerRule.wins(base, j * stride, over: winner * stride, keySize: keySize, packs: packs,
+                                            formats: formats) {
+                        winner = j
+                    }
+                    j += 1
+                }
+                let dropped = IndexWinnerRule.isDropped(base, winner * stride, keySize: keySize, watermark: watermark)
+                for r in i..<j where r != winner || dropped {
+                    shadow.append(contentsOf: UnsafeRawBufferPointer(slot(r)))
+                    shadowBlobs.append(blobs[r])
+                }
+                if !dropped {
+                    let blob = blobs[winner]
+                    if winner != kept { slot(kept).copyMemory(from: UnsafeRawBufferPointer(slot(winner))) }
+                    blobs[kept] = blob
+                    kept += 1
+                }
+                i = j
+            }
+        }
+        records.removeLast((n - kept) * stride)
+        blobs.removeLast(n - kept)
+        return Resolved(table: IndexTable(keySize: keySize, records: records, packs: packs, formats: formats),
+                        recordBlobs: blobs, shadow: shadow, shadowBlobs: shadowBlobs)
+    }
+
+    /// Sorts the records by key (equal keys keep their load order) and empties the builder.
+    private mutating func sortInPlace() -> (records: [UInt8], blobs: [UInt32]) {
         let n = count
         let stride = self.stride
         let keySize = self.keySize
+        if tags.count < n { tags.append(contentsOf: repeatElement(UInt32.max, count: n - tags.count)) }
         var order = [Int32](unsafeUninitializedCapacity: n) { buf, initialized in
             for i in 0..<n { buf[i] = Int32(i) }
             initialized = n
         }
-        let packs = self.packs
         var records: [UInt8] = []
         swap(&records, &self.records)  // the only reference left: sorted in place, no copy
-        let formats = self.formats
+        var tags: [UInt32] = []
+        swap(&tags, &self.tags)
         self.packs = []
         self.formats = []
         packNumbers = [:]
         formatNumbers = [:]
-        var kept = 0
         records.withUnsafeMutableBytes { buf in
             let base = UnsafeRawBufferPointer(buf)
-            // Equal keys keep their load order (the tie-break `a < b`), as the winner rule below expects.
             order.sort { a, b in
                 let c = IndexTable.compare(base, Int(a) * stride,
                                            UnsafeRawBufferPointer(rebasing: base[(Int(b) * stride)...]), keySize)
                 return c < 0 || (c == 0 && a < b)
             }
+        }
+        let blobs = [UInt32](unsafeUninitializedCapacity: n) { buf, initialized in
+            for i in 0..<n { buf[i] = tags[Int(order[i])] }
+            initialized = n
+        }
+        tags = []
+        records.withUnsafeMutableBytes { buf in
             // Record order[i] goes to position i: walk each cycle once, marking visited slots with ~.
             let spare = UnsafeMutableRawBufferPointer.allocate(byteCount: stride, alignment: 8)
             defer { spare.deallocate() }
@@ -140,40 +244,7 @@ struct IndexTableBuilder {
                     j = k
                 }
             }
-            func field<T: FixedWidthInteger>(_ record: Int, _ at: Int, _: T.Type) -> T {
-                T(littleEndian: base.loadUnaligned(fromByteOffset: record * stride + keySize + at, as: T.self))
-            }
-            func deleted(_ r: Int) -> Bool { base[r * stride + keySize + 26] & 1 != 0 }
-            /// Whether `a` beats `b` under §7.3.
-            func wins(_ a: Int, over b: Int) -> Bool {
-                let ta = field(a, 0, Int64.self)
-                let tb = field(b, 0, Int64.self)
-                if ta != tb { return ta > tb }
-                let da = deleted(a)
-                let db = deleted(b)
-                if da != db { return !da }
-                let pa = packs[Int(field(a, 8, UInt32.self))]
-                let pb = packs[Int(field(b, 8, UInt32.self))]
-                return pb.utf8.lexicographicallyPrecedes(pa.utf8)
-            }
-            // Winners move to the front; `kept` never passes the group being read.
-            var i = 0
-            while i < n {
-                var winner = i
-                var j = i + 1
-                while j < n,
-                      IndexTable.compare(base, j * stride, UnsafeRawBufferPointer(rebasing: base[(i * stride)...]),
-                                         keySize) == 0 {
-                    if wins(j, over: winner) { winner = j }
-                    j += 1
-                }
-                i = j
-                if deleted(winner) && field(winner, 0, Int64.self) <= watermark { continue }
-                if winner != kept { slot(kept).copyMemory(from: UnsafeRawBufferPointer(slot(winner))) }
-                kept += 1
-            }
         }
-        records.removeLast((n - kept) * stride)
-        return IndexTable(keySize: keySize, records: records, packs: packs, formats: formats)
+        return (records, blobs)
     }
 }

@@ -13,30 +13,62 @@ public struct ManifestStore: Sendable {
     public let entries: [ManifestEntry]
     /// How many `m` contents were read.
     public let contentCount: Int
+    /// Each manifest content's parsed entries, before the merge. A content ID is the hash of its bytes, so a
+    /// reload reuses these for every content still live instead of reading it again (`reloaded(from:logger:)`).
+    let parsed: [ContentID: [ManifestEntry]]
 
     public init(entries: [ManifestEntry], contentCount: Int = 0) {
+        self.init(entries: entries, contentCount: contentCount, parsed: [:])
+    }
+
+    init(entries: [ManifestEntry], contentCount: Int, parsed: [ContentID: [ManifestEntry]]) {
         self.entries = Self.merge(entries)
         self.contentCount = contentCount
+        self.parsed = parsed
     }
 
     /// Reads and merges all manifest contents.
     /// - Throws: `KopiaError` `.invalidManifest` (not gzip, not JSON, an entry without ID or time) with the
     ///   content ID set; content errors (`.corruptContent`, `.blobNotFound`, …) from `ContentReading`.
     public static func load(from contents: any ContentReading, logger: Logger) async throws -> ManifestStore {
+        try await load(from: contents, reusing: [:], logger: logger)
+    }
+
+    /// The manifests of `contents` (a refreshed index of the same repository), reading only the manifest contents
+    /// this store has not parsed: the same store `load(from:logger:)` returns, at the cost of the new contents.
+    /// - Throws: as `load(from:logger:)`.
+    public func reloaded(from contents: any ContentReading, logger: Logger) async throws -> ManifestStore {
+        try await Self.load(from: contents, reusing: parsed, logger: logger)
+    }
+
+    static func load(from contents: any ContentReading, reusing known: [ContentID: [ManifestEntry]],
+                     logger: Logger) async throws -> ManifestStore {
         let ids = contents.contentIDs(prefix: UInt8(ascii: "m"))
         var all: [ManifestEntry] = []
+        var parsed: [ContentID: [ManifestEntry]] = [:]
+        parsed.reserveCapacity(ids.count)
+        var read = 0
         for id in ids {
+            if let entries = known[id] {
+                all.append(contentsOf: entries)
+                parsed[id] = entries
+                continue
+            }
             let plaintext: [UInt8]
             do {
                 plaintext = try await contents.content(id)
             } catch let error as KopiaError {
                 throw error.adding(contentID: id.description)
             }
-            all.append(contentsOf: try parseContent(plaintext, contentID: id))
+            let entries = try parseContent(plaintext, contentID: id)
+            read += 1
+            all.append(contentsOf: entries)
+            parsed[id] = entries
         }
-        let store = ManifestStore(entries: all, contentCount: ids.count)
+        let store = ManifestStore(entries: all, contentCount: ids.count, parsed: parsed)
         logger.debug("manifests loaded", metadata: [
-            "kopia.manifest.contents": "\(ids.count)", "kopia.manifest.entries": "\(store.entries.count)",
+            "kopia.manifest.contents": "\(ids.count)", "kopia.manifest.contents.read": "\(read)",
+            "kopia.manifest.entries": "\(store.entries.count)",
         ])
         return store
     }

@@ -70,6 +70,8 @@ struct ControllerCommand: AsyncParsableCommand {
     var identity: String?
     @OptionGroup(title: "Kopia populator")
     var populator: PopulatorOptions
+    @OptionGroup(title: "Kopia repository cache")
+    var repositoryCache: RepositoryCacheOptions
 
     func run() async throws {
         var logger = Logger(label: "ferry.controller")
@@ -236,7 +238,7 @@ struct ControllerCommand: AsyncParsableCommand {
             feedback: Feedback(sink: EventRecorder(client: client, component: "ferry", host: identity, logger: logger)),
             metrics: metrics, configuration: configuration, logger: logger)
         let kopia: KopiaPopulator?
-        do { kopia = try populator.makePopulator(namespace: namespace, logger: logger) } catch {
+        do { kopia = try populator.makePopulator(namespace: namespace, cache: repositoryCache, logger: logger) } catch {
             Self.say("the Kopia populator cannot start (claims with Kopia sources will wait): \(error)")
             kopia = nil
         }

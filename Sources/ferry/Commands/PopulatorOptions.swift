@@ -24,10 +24,6 @@ struct PopulatorOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds between `ferry populate` progress reports.", valueName: "S"))
     var populatorProgressInterval: Double = 2
 
-    @Option(help: ArgumentHelp("How old an opened repository's index may get before it is re-read (new snapshots appear).",
-                               valueName: "DURATION"))
-    var repositoryRefreshInterval = "15s"
-
     func validate() throws {
         if populatorImage.isEmpty { throw ValidationError("--populator-image must not be empty") }
         if let p = populatorPullPolicy, !["Always", "IfNotPresent", "Never"].contains(p) {
@@ -66,16 +62,16 @@ struct PopulatorOptions: ParsableArguments {
         return result
     }
 
-    /// The populator for `ferry controller`, sharing one S3 client for every repository it opens.
-    func makePopulator(namespace: String, logger: Logger) throws -> KopiaPopulator {
-        guard let refresh = GoDuration.parse(repositoryRefreshInterval), refresh >= .zero else {
-            throw ValidationError("--repository-refresh-interval: invalid duration \(repositoryRefreshInterval) (use Go syntax: 15s, 1m)")
-        }
+    /// The populator for `ferry controller`, sharing one S3 client for every repository it opens; its repository
+    /// cache follows `cache` (`--kopia-repository-cache-size` …).
+    func makePopulator(namespace: String, cache: RepositoryCacheOptions, logger: Logger) throws -> KopiaPopulator {
+        let cacheSettings = try cache.settings()
         let settings = PopulatorObjects.Settings(workNamespace: workNamespace ?? namespace, image: populatorImage,
                                                  imagePullPolicy: populatorPullPolicy,
                                                  progressInterval: populatorProgressInterval, resources: try resources())
         return KopiaPopulator(settings: settings,
-                              repositories: RepositoryCache(refreshInterval: refresh, httpClient: try ProcessHTTPClient.shared(),
-                                                            logger: logger))
+                              repositories: RepositoryCache(refreshInterval: cacheSettings.refreshInterval,
+                                                            policy: cacheSettings.policy,
+                                                            httpClient: try ProcessHTTPClient.shared(), logger: logger))
     }
 }

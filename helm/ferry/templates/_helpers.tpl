@@ -85,6 +85,11 @@ For a CSI driver chart's csi-provisioner container: the args to add (a YAML list
 {{- with $v.populator.resources }}
 - {{ printf "--populator-resources=%s" (toJson .) | quote }}
 {{- end }}
+- --kopia-repository-cache-size={{ int64 $v.kopia.repositoryCacheSize }}
+- --kopia-repository-cache-max-index-entries={{ int64 $v.kopia.repositoryCacheMaxIndexEntries }}
+- --kopia-repository-idle-timeout={{ $v.kopia.repositoryIdleTimeout }}
+- --kopia-index-refresh-interval={{ $v.kopia.indexRefreshInterval }}
+- --kopia-wrong-password-retry-interval={{ $v.kopia.wrongPasswordRetryInterval }}
 - --feature-gates=CrossNamespaceVolumeDataSource={{ $v.enableSnapshotCrossNamespace }}
 {{- if $v.leaderElection.enabled }}
 - --leader-election
