@@ -272,6 +272,7 @@ struct ControllerBench {
         } }
         // Let every claim reach its waiting state (one denial event each).
         try await Task.sleep(for: .seconds(2))
+        let requestsBefore = w.server.requests.count
         let clock = ContinuousClock()
         var latencies: [Double] = []
         for i in 0..<samples {
@@ -290,6 +291,9 @@ struct ControllerBench {
         print("grant-to-CreateVolume latency over \(samples) grants: p50 \(String(format: "%.1f", pct(0.5))) ms, "
               + "p99 \(String(format: "%.1f", pct(0.99))) ms, max \(String(format: "%.1f", latencies.last ?? 0)) ms "
               + "(external-provisioner: next backoff retry, up to 300 s with --retry-interval-max=5m)")
+        print("  API requests per grant while measuring: "
+              + requestBreakdown(Array(w.server.requests.dropFirst(requestsBefore)), claims: max(samples, 1)))
+        printWakeCounts(controller, claims: samples)
         await w.stop()
     }
 
@@ -429,6 +433,12 @@ struct ControllerBench {
               + "\(s.count)/\(n) PVs, the last \(String(format: "%.2f", last)) s after the first create "
               + "(waited \(String(format: "%.2f", seconds(end - start))) s); claim POST → PV: p50 \(String(format: "%.1f", pct(0.5))) ms, "
               + "p99 \(String(format: "%.1f", pct(0.99))) ms, max \(String(format: "%.1f", latencies.last ?? 0)) ms")
+        printWakeCounts(controller, claims: n)
+        await w.stop()
+    }
+
+    /// Reconciles per kind and outcome, work-queue adds by cause, and updates the WakeFilter dropped.
+    static func printWakeCounts(_ controller: Controller, claims n: Int) {
         let metrics = controller.context.metrics.render().split(separator: "\n").map(String.init)
         let outcomes = metrics.filter { $0.hasPrefix("ferry_operations_total") }.map { $0.replacingOccurrences(of: "ferry_operations_total", with: "") }
         print("  reconcile outcomes: " + outcomes.joined(separator: ", "))
@@ -446,6 +456,5 @@ struct ControllerBench {
         let filtered = metrics.filter { $0.hasPrefix("ferry_informer_events_filtered_total{") }
             .map { $0.replacingOccurrences(of: "ferry_informer_events_filtered_total", with: "") }
         print("  informer updates that woke nothing (WakeFilter): " + (filtered.isEmpty ? "none counted" : filtered.sorted().joined(separator: ", ")))
-        await w.stop()
     }
 }
