@@ -104,6 +104,69 @@ struct ControllerWakeUpTests {
         await h.stop()
     }
 
+    /// The clone path: each clone puts the protection finalizer on the source claim and takes it off again; those
+    /// two writes wake neither the source claim's own reconcile nor the other clones.
+    @Test func clonesArrivingOneByOneCostAboutOneReconcileEach() async throws {
+        let h = try await Harness()
+        try await Self.storageClass(h)
+        var grant = ReferenceGrant(name: "clones", namespace: "prod")
+        var from = ReferenceGrantFrom(); from.group = ""; from.kind = "PersistentVolumeClaim"; from.namespace = "staging"
+        var to = ReferenceGrantTo(); to.group = ""; to.kind = "PersistentVolumeClaim"
+        grant.spec.from = [from]; grant.spec.to = [to]
+        _ = try await h.client.create(grant)
+        // A bound source claim whose volume the driver holds.
+        h.driver.addVolume(Volume(capacityBytes: 1 << 30, volumeId: "vol-data"))
+        var source = PersistentVolumeClaim(name: "data", namespace: "prod")
+        source.spec.accessModes = ["ReadWriteOnce"]
+        source.spec.storageClassName = "fast"
+        source.spec.resources.requests = ["storage": "1Gi"]
+        source.spec.volumeName = "pv-data"
+        source = try await h.client.create(source)
+        source.status.phase = "Bound"
+        source = try await h.client.updateStatus(source)
+        var pv = Build.volume(claim: source, driver: h.driver.configuration.name, handle: "vol-data")
+        pv.spec.capacity = ["storage": "1Gi"]
+        pv.spec.accessModes = ["ReadWriteOnce"]
+        pv.status.object = [:]
+        pv = try await h.client.create(pv)
+        pv.status.phase = "Bound"
+        _ = try await h.client.updateStatus(pv)
+        let run = Self.start(h)
+        defer { run.cancel() }
+        await h.cache.waitForSync()
+        await Self.settle(h)
+        let before = Self.reconciles(h)
+        let n = 8
+        for i in 0..<n {
+            var l = DataSourceLink(name: "clone-\(i)", namespace: "staging")
+            l.spec.sourceRef = Build.ref(group: "", kind: "PersistentVolumeClaim", name: "data", ns: "prod")
+            _ = try await h.client.create(l)
+            let claim = try await h.claim("clone-\(i)", link: "clone-\(i)")
+            let provisioned = await eventually(.seconds(30)) { await h.volume(for: claim) != nil }
+            let messages = (try? await h.events(about: claim.name))?.compactMap(\.message) ?? []
+            #expect(provisioned, "\(messages)")
+            #expect(await eventually(.seconds(30)) {
+                let s = try? await h.client.get(PersistentVolumeClaim.self, name: "data", namespace: "prod")
+                return s.map { !$0.metadata.finalizers.contains(SourceProtection.finalizer) } ?? false
+            })
+        }
+        await Self.settle(h)
+        let after = Self.reconciles(h)
+        func ran(_ kind: String) -> Int { (after[kind] ?? 0) - (before[kind] ?? 0) }
+        print("reconciles for \(n) paced clones: claim \(ran("claim")), link \(ran("link")), source \(ran("source"))")
+        #expect(h.driver.volumes.count == n + 1)
+        let creates = h.driver.requests("CreateVolume", as: CreateVolumeRequest.self)
+        #expect(creates.allSatisfy { $0.volumeContentSource == VolumeContentSource(type: .volume(.init(volumeId: "vol-data"))) })
+        // Before: + 2 reconciles of the source claim per clone (its protection finalizer on and off).
+        #expect(ran("claim") <= n + 2)
+        #expect(ran("link") <= n + 2)
+        #expect(ran("source") <= n + 2)
+        let puts = h.server.requests.filter { $0 == "PUT /api/v1/namespaces/prod/persistentvolumeclaims/data" }
+        #expect(puts.count >= 2 * n)
+        run.cancel()
+        await h.stop()
+    }
+
     // MARK: Wake-ups that must stay
 
     @Test func aSnapshotBecomingReadyWakesItsWaitingClaimAndLinkAtOnce() async throws {

@@ -139,6 +139,9 @@ struct WakeFilterTests {
         Row("resourceVersion only", wakes: false) { _ in },
         Row("managedFields only", wakes: false) { o in meta(&o) { $0.object["managedFields"] = managedFields } },
         Row("a finalizer (the populator reads its own)", wakes: true) { o in meta(&o) { $0.finalizers = ["ferry.io/populate"] } },
+        Row("Ferry's source-protection finalizer (it is a clone source)", wakes: false) { o in
+            meta(&o) { $0.finalizers = [SourceProtection.finalizer] }
+        },
         Row("the scheduler's selected-node annotation", wakes: true) { o in
             meta(&o) { $0.annotations = ["volume.kubernetes.io/selected-node": "node-1"] }
         },

@@ -48,13 +48,17 @@ public enum WakeFilter {
         return view
     }
 
-    /// A claim as its own reconcile reads it: everything but resourceVersion and managedFields (routing, the
-    /// populator and rescheduling read spec, status, labels, annotations and finalizers).
+    /// A claim as its own reconcile reads it: everything but resourceVersion, managedFields and Ferry's
+    /// source-protection finalizer (routing, the populator and rescheduling read spec, status, labels, annotations
+    /// and the populator's finalizer; the protection finalizer is put on a claim as a *clone source* and only the
+    /// reconciles of the claims cloned from it read it, through a live GET).
     public static func claimItself(_ claim: PersistentVolumeClaim) -> JSONObject {
         var view = claim.object
         var metadata = claim.metadata.object
         metadata["resourceVersion"] = nil
         metadata["managedFields"] = nil
+        let finalizers = claim.metadata.finalizers.filter { $0 != SourceProtection.finalizer }
+        metadata["finalizers"] = finalizers.isEmpty ? nil : .array(finalizers.map { .string($0) })
         view["metadata"] = .object(metadata)
         return view
     }
