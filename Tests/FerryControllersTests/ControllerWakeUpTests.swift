@@ -40,6 +40,21 @@ struct ControllerWakeUpTests {
         _ = try await h.client.create(sc)
     }
 
+    /// A grant for claims in "staging" to clone claims in "prod", and the 1Gi source claim prod/data (Pending).
+    static func cloneSource(_ h: Harness, volumeName: String? = nil) async throws -> PersistentVolumeClaim {
+        var grant = ReferenceGrant(name: "clones", namespace: "prod")
+        var from = ReferenceGrantFrom(); from.group = ""; from.kind = "PersistentVolumeClaim"; from.namespace = "staging"
+        var to = ReferenceGrantTo(); to.group = ""; to.kind = "PersistentVolumeClaim"
+        grant.spec.from = [from]; grant.spec.to = [to]
+        _ = try await h.client.create(grant)
+        var source = PersistentVolumeClaim(name: "data", namespace: "prod")
+        source.spec.accessModes = ["ReadWriteOnce"]
+        source.spec.storageClassName = "fast"
+        source.spec.resources.requests = ["storage": "1Gi"]
+        source.spec.volumeName = volumeName
+        return try await h.client.create(source)
+    }
+
     static func finalizerGone(_ h: Harness, snapshot: String = "snap") async -> Bool {
         let s = try? await h.client.get(VolumeSnapshot.self, name: snapshot, namespace: "prod")
         return s.map { !$0.metadata.finalizers.contains(SourceProtection.finalizer) } ?? false
@@ -109,19 +124,9 @@ struct ControllerWakeUpTests {
     @Test func clonesArrivingOneByOneCostAboutOneReconcileEach() async throws {
         let h = try await Harness()
         try await Self.storageClass(h)
-        var grant = ReferenceGrant(name: "clones", namespace: "prod")
-        var from = ReferenceGrantFrom(); from.group = ""; from.kind = "PersistentVolumeClaim"; from.namespace = "staging"
-        var to = ReferenceGrantTo(); to.group = ""; to.kind = "PersistentVolumeClaim"
-        grant.spec.from = [from]; grant.spec.to = [to]
-        _ = try await h.client.create(grant)
         // A bound source claim whose volume the driver holds.
         h.driver.addVolume(Volume(capacityBytes: 1 << 30, volumeId: "vol-data"))
-        var source = PersistentVolumeClaim(name: "data", namespace: "prod")
-        source.spec.accessModes = ["ReadWriteOnce"]
-        source.spec.storageClassName = "fast"
-        source.spec.resources.requests = ["storage": "1Gi"]
-        source.spec.volumeName = "pv-data"
-        source = try await h.client.create(source)
+        var source = try await Self.cloneSource(h, volumeName: "pv-data")
         source.status.phase = "Bound"
         source = try await h.client.updateStatus(source)
         var pv = Build.volume(claim: source, driver: h.driver.configuration.name, handle: "vol-data")
@@ -246,16 +251,7 @@ struct ControllerWakeUpTests {
     @Test func aCloneSourceBeingBoundUpdatesTheLinksPointingAtIt() async throws {
         let h = try await Harness(retryIntervalStart: .seconds(60), retryIntervalMax: .seconds(120))
         try await Self.storageClass(h)
-        var grant = ReferenceGrant(name: "clones", namespace: "prod")
-        var from = ReferenceGrantFrom(); from.group = ""; from.kind = "PersistentVolumeClaim"; from.namespace = "staging"
-        var to = ReferenceGrantTo(); to.group = ""; to.kind = "PersistentVolumeClaim"
-        grant.spec.from = [from]; grant.spec.to = [to]
-        _ = try await h.client.create(grant)
-        var source = PersistentVolumeClaim(name: "data", namespace: "prod")
-        source.spec.accessModes = ["ReadWriteOnce"]
-        source.spec.storageClassName = "fast"
-        source.spec.resources.requests = ["storage": "1Gi"]
-        source = try await h.client.create(source)
+        var source = try await Self.cloneSource(h)
         var l = DataSourceLink(name: "clone-link", namespace: "staging")
         l.spec.sourceRef = Build.ref(group: "", kind: "PersistentVolumeClaim", name: "data", ns: "prod")
         _ = try await h.client.create(l)

@@ -1,4 +1,5 @@
 import Foundation
+import KopiaTestSupport
 @testable import Kopia
 import Synchronization
 import Testing
@@ -76,7 +77,7 @@ enum IndexRefreshSupport {
 }
 
 /// Records the IDs of the blobs read through it (whole or ranged); everything else passes through.
-final class ReadRecordingStorage: BlobStorage {
+final class ReadRecordingStorage: ForwardingStorage {
     let base: any BlobStorage
     private let reads = Mutex<[String]>([])
 
@@ -92,8 +93,6 @@ final class ReadRecordingStorage: BlobStorage {
         }
     }
 
-    var displayName: String { base.displayName }
-
     func read(_ id: String) async throws -> [UInt8] {
         reads.withLock { $0.append(id) }
         return try await base.read(id)
@@ -103,9 +102,4 @@ final class ReadRecordingStorage: BlobStorage {
         reads.withLock { $0.append(id) }
         return try await base.read(id, offset: offset, length: length)
     }
-
-    func list(prefix: String) async throws -> [BlobMetadata] { try await base.list(prefix: prefix) }
-    func metadata(_ id: String) async throws -> BlobMetadata { try await base.metadata(id) }
-    func write(_ id: String, _ data: [UInt8]) async throws { try await base.write(id, data) }
-    func delete(_ id: String) async throws { try await base.delete(id) }
 }

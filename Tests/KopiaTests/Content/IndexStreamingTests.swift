@@ -225,18 +225,11 @@ struct IndexStreamingTests {
 }
 
 /// Lists every blob `extra` bytes longer than it is.
-struct LengthLyingStorage: BlobStorage {
+struct LengthLyingStorage: ForwardingStorage {
     let base: any BlobStorage
     let extra: Int64
     var displayName: String { "lying+" + base.displayName }
-    func read(_ id: String) async throws -> [UInt8] { try await base.read(id) }
-    func read(_ id: String, offset: Int64, length: Int) async throws -> [UInt8] {
-        try await base.read(id, offset: offset, length: length)
-    }
     func list(prefix: String) async throws -> [BlobMetadata] {
         try await base.list(prefix: prefix).map { BlobMetadata(id: $0.id, length: $0.length + extra, modified: $0.modified) }
     }
-    func metadata(_ id: String) async throws -> BlobMetadata { try await base.metadata(id) }
-    func write(_ id: String, _ data: [UInt8]) async throws { try await base.write(id, data) }
-    func delete(_ id: String) async throws { try await base.delete(id) }
 }

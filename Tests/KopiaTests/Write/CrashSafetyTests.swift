@@ -8,7 +8,7 @@ import Testing
 /// and the manifest last.
 struct CrashSafetyTests {
     /// Storage whose writes of blobs starting with `prefix` fail after `allowed` such writes succeeded.
-    final class CrashingStorage: BlobStorage {
+    final class CrashingStorage: ForwardingStorage {
         let base: any BlobStorage
         let prefix: String
         let allowed: Int
@@ -20,13 +20,6 @@ struct CrashSafetyTests {
             self.allowed = allowed
         }
         var displayName: String { "crashing+" + base.displayName }
-        func read(_ id: String) async throws -> [UInt8] { try await base.read(id) }
-        func read(_ id: String, offset: Int64, length: Int) async throws -> [UInt8] {
-            try await base.read(id, offset: offset, length: length)
-        }
-        func list(prefix: String) async throws -> [BlobMetadata] { try await base.list(prefix: prefix) }
-        func metadata(_ id: String) async throws -> BlobMetadata { try await base.metadata(id) }
-        func delete(_ id: String) async throws { try await base.delete(id) }
         func write(_ id: String, _ data: [UInt8]) async throws {
             if id.hasPrefix(prefix) {
                 let n = count.withLock { c -> Int in c += 1; return c }

@@ -8,7 +8,7 @@ import Testing
 /// content exactly once across them, and still deduplicates against what it flushed (issue 16).
 struct IndexFlushTests {
     /// Storage whose first `failures` writes of `xn` blobs fail.
-    final class FlakyIndexStorage: BlobStorage {
+    final class FlakyIndexStorage: ForwardingStorage {
         let base: any BlobStorage
         let failures = Mutex(0)
         let indexWrites = Mutex<[String]>([])
@@ -17,13 +17,6 @@ struct IndexFlushTests {
             failures.withLock { $0 = failing }
         }
         var displayName: String { "flaky+" + base.displayName }
-        func read(_ id: String) async throws -> [UInt8] { try await base.read(id) }
-        func read(_ id: String, offset: Int64, length: Int) async throws -> [UInt8] {
-            try await base.read(id, offset: offset, length: length)
-        }
-        func list(prefix: String) async throws -> [BlobMetadata] { try await base.list(prefix: prefix) }
-        func metadata(_ id: String) async throws -> BlobMetadata { try await base.metadata(id) }
-        func delete(_ id: String) async throws { try await base.delete(id) }
         func write(_ id: String, _ data: [UInt8]) async throws {
             if id.hasPrefix("xn") {
                 let fail = failures.withLock { f -> Bool in

@@ -9,7 +9,7 @@ import Testing
 struct PackBackpressureTests {
     /// Storage whose pack writes are slow and which records, while each pack write is in flight, how many
     /// contents' bytes the writer had accepted beyond the packs already handed to storage.
-    final class SlowPackStorage: BlobStorage {
+    final class SlowPackStorage: ForwardingStorage {
         let base: any BlobStorage
         let writer = Mutex<ContentWriter?>(nil)
         /// (writes in flight, most seen at once, bytes of pack blobs handed over, most bytes accepted beyond them)
@@ -17,13 +17,6 @@ struct PackBackpressureTests {
 
         init(_ base: any BlobStorage) { self.base = base }
         var displayName: String { "slow+" + base.displayName }
-        func read(_ id: String) async throws -> [UInt8] { try await base.read(id) }
-        func read(_ id: String, offset: Int64, length: Int) async throws -> [UInt8] {
-            try await base.read(id, offset: offset, length: length)
-        }
-        func list(prefix: String) async throws -> [BlobMetadata] { try await base.list(prefix: prefix) }
-        func metadata(_ id: String) async throws -> BlobMetadata { try await base.metadata(id) }
-        func delete(_ id: String) async throws { try await base.delete(id) }
         func write(_ id: String, _ data: [UInt8]) async throws {
             guard id.hasPrefix("p") else { return try await base.write(id, data) }
             state.withLock {
