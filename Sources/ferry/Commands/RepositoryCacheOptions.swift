@@ -60,13 +60,13 @@ struct RepositoryCacheOptions: ParsableArguments {
         if let new = kopiaIndexRefreshInterval, let old = repositoryRefreshInterval, new != old {
             throw ValidationError("--kopia-index-refresh-interval \(new) and its deprecated name --repository-refresh-interval \(old) disagree: give one")
         }
+        let givenRefresh = kopiaIndexRefreshInterval ?? repositoryRefreshInterval
         let refreshFlag = kopiaIndexRefreshInterval == nil && repositoryRefreshInterval != nil
             ? "repository-refresh-interval" : "kopia-index-refresh-interval"
         // Zero would re-resolve every KopiaSnapshot in a loop: at least a second.
-        let refresh = try duration(refreshFlag, kopiaIndexRefreshInterval ?? repositoryRefreshInterval
-                                   ?? Self.defaultRefreshInterval, allowZero: false)
+        let refresh = try duration(refreshFlag, givenRefresh ?? Self.defaultRefreshInterval, allowZero: false)
         guard refresh >= .seconds(1) else {
-            throw ValidationError("--\(refreshFlag) must be at least 1s (got \(kopiaIndexRefreshInterval ?? repositoryRefreshInterval ?? ""))")
+            throw ValidationError("--\(refreshFlag) must be at least 1s (got \(givenRefresh ?? ""))")
         }
         let policy = RepositoryCachePolicy(
             maxRepositories: kopiaRepositoryCacheSize, maxIndexEntries: kopiaRepositoryCacheMaxIndexEntries,
